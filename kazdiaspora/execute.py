@@ -1,0 +1,196 @@
+"""The project's notebook executor: deterministic outputs, re-execution only when inputs changed.
+
+Jupyter Book's own cache does not notice a changed data file, so the book is built with
+``execute_notebooks: off`` and this executor runs first (``make book`` does it). For each notebook
+in the table of contents it keeps a stamp in ``_build/.exec/<notebook>.json`` holding the SHA-256
+of every input:
+
+* the notebook's code and Markdown (not its outputs),
+* every file of the ``kazdiaspora`` package,
+* every project file the notebook read while executing (recorded through
+  ``KAZDIASPORA_TRACE``: data tables, ``datapackage.json``, ``references.bib``, map layers),
+* ``requirements.txt``.
+
+A notebook is executed when it has no stamp or any of these hashes differ; otherwise it is left
+alone. After execution the per-cell timing metadata is removed, the kernel's Python patch version
+is dropped from the notebook metadata, and the file is written only if its bytes changed, so
+executing twice changes no byte.
+
+Usage: ``python -m kazdiaspora.execute [--force] [--jobs N] [NOTEBOOK ...]``
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from . import paths, trace
+
+STAMP_DIR = paths.BUILD_DIR / ".exec"
+KERNEL = "python3"
+TIMEOUT = 600
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def notebook_source_hash(nb) -> str:
+    """Hash of what a notebook *is* (cells' type and source, kernel), not what it output."""
+    h = hashlib.sha256()
+    h.update(json.dumps(nb.metadata.get("kernelspec", {}), sort_keys=True).encode())
+    for cell in nb.cells:
+        h.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
+    return h.hexdigest()
+
+
+def package_files() -> list[Path]:
+    return sorted((paths.ROOT / "kazdiaspora").rglob("*.py"))
+
+
+def toc_notebooks() -> list[Path]:
+    """Notebooks listed in _toc.yml (only those are part of the book)."""
+    import yaml
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    out = []
+    for f in found:
+        p = paths.ROOT / (f if f.endswith(".ipynb") else f + ".ipynb")
+        if p.exists():
+            out.append(p)
+    return out
+
+
+def stamp_path(nb_path: Path) -> Path:
+    return STAMP_DIR / (nb_path.stem + ".json")
+
+
+def current_inputs(nb_path: Path, recorded: list[str]) -> dict[str, str]:
+    files = {str(p.relative_to(paths.ROOT)): sha256(p) for p in package_files()}
+    req = paths.ROOT / "requirements.txt"
+    if req.exists():
+        files["requirements.txt"] = sha256(req)
+    for rel in recorded:
+        p = paths.ROOT / rel
+        files[rel] = sha256(p) if p.exists() else "missing"
+    return files
+
+
+def is_stale(nb_path: Path) -> tuple[bool, str]:
+    sp = stamp_path(nb_path)
+    if not sp.exists():
+        return True, "never executed here"
+    stamp = json.loads(sp.read_text())
+    nb = nbformat.read(nb_path, as_version=4)
+    if stamp.get("notebook") != notebook_source_hash(nb):
+        return True, "notebook changed"
+    if stamp.get("output_sha") != sha256(nb_path):
+        return True, "notebook outputs differ from the last execution"
+    now = current_inputs(nb_path, stamp.get("read", []))
+    changed = sorted(k for k in set(now) | set(stamp["inputs"]) if now.get(k) != stamp["inputs"].get(k))
+    if changed:
+        return True, "changed: " + ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+    return False, "up to date"
+
+
+def normalise(nb) -> None:
+    """Remove what changes from run to run without the content changing."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                out.get("metadata", {}).pop("execution", None)
+    li = nb.metadata.get("language_info")
+    if li is not None:
+        li.pop("version", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
+
+
+def execute(nb_path: Path) -> float:
+    """Execute one notebook in place; returns seconds taken. Raises on a failing cell."""
+    from nbclient import NotebookClient
+
+    t0 = time.perf_counter()
+    nb = nbformat.read(nb_path, as_version=4)
+    if nb.metadata.get("kernelspec", {}).get("name") != KERNEL:
+        raise RuntimeError(f"{nb_path.relative_to(paths.ROOT)}: kernelspec must be '{KERNEL}'")
+    with tempfile.NamedTemporaryFile("w", suffix=".trace", delete=False) as tf:
+        trace_file = tf.name
+    env = dict(os.environ, **{trace.ENV: trace_file, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+                              "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    try:
+        client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, record_timing=False,
+                                allow_errors=False, resources={"metadata": {"path": str(nb_path.parent)}})
+        # the kernel gets this environment: trace file, fixed hash seed
+        client.execute(env=env)
+        read = sorted({str(Path(p).relative_to(paths.ROOT)) for p in Path(trace_file).read_text().split()
+                       if Path(p).is_relative_to(paths.ROOT)})
+    finally:
+        os.unlink(trace_file)
+    normalise(nb)
+    text = nbformat.writes(nb) + "\n"
+    if not nb_path.exists() or nb_path.read_text(encoding="utf-8") != text:
+        nb_path.write_text(text, encoding="utf-8")
+    STAMP_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = {"notebook": notebook_source_hash(nb), "output_sha": sha256(nb_path), "read": read,
+             "inputs": current_inputs(nb_path, read)}
+    stamp_path(nb_path).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m kazdiaspora.execute", description=__doc__.split("\n")[0])
+    ap.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in _toc.yml")
+    ap.add_argument("--force", action="store_true", help="execute even if up to date")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks at once")
+    args = ap.parse_args(argv)
+    nbs = [p.resolve() for p in args.notebooks] or toc_notebooks()
+    todo = []
+    for nb in nbs:
+        stale, why = (True, "forced") if args.force else is_stale(nb)
+        print(f"{nb.relative_to(paths.ROOT)}: {why}", file=sys.stderr)
+        if stale:
+            todo.append(nb)
+    if not todo:
+        return 0
+
+    def run(nb: Path):
+        try:
+            secs = execute(nb)
+            print(f"executed {nb.relative_to(paths.ROOT)} in {secs:.1f} s", file=sys.stderr)
+            return None
+        except Exception as exc:  # report every failing notebook, then fail
+            stamp_path(nb).unlink(missing_ok=True)
+            return f"{nb.relative_to(paths.ROOT)}: execution failed:\n{exc}"
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        errors = [e for e in pool.map(run, todo) if e]
+    for e in errors:
+        print(e, file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

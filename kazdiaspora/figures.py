@@ -1,0 +1,242 @@
+"""The figure registry: every figure of the book, its metadata, its data and its export.
+
+A chart module registers a figure with :func:`register`::
+
+    @register("diaspora-estimates", chapter="01_where_kazakhs_live",
+              title="...", caption="...", alt=lambda data: "...")
+    def diaspora_estimates():
+        data = ...            # exactly the rows plotted, with source_key and locator columns
+        fig, ax = style.new_figure(4)
+        ...
+        return fig, data
+
+:func:`render` builds it, adds the source line (from the ``source_key`` column of the data) and
+the licence; :func:`export` writes PNG (300 dpi), SVG, PDF and the CSV of the plotted data to
+``figures/`` with stable names, byte-identical run after run, atomically (nothing half-written
+is left if anything fails); :func:`show` does both from a notebook and displays the figure as
+Markdown with its alt text, caption, source line and download links.
+``python -m kazdiaspora.figures`` regenerates every figure outside Jupyter.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import bib, paths, style
+
+LICENCE = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+BOOK_TITLE = "The Kazakh Diaspora: Estimates, Migration Routes and Return"
+BOOK_AUTHOR = "Kazakh Diaspora Book contributors"
+BOOK_YEAR = "2026"
+BOOK_URL = "https://github.com/kazakh-diaspora/kazakh-diaspora-book"
+FORMATS = ("png", "svg", "pdf", "csv")
+CHART_MODULES = (
+    "kazdiaspora.charts.population",
+    "kazdiaspora.charts.waves",
+    "kazdiaspora.charts.iran",
+    "kazdiaspora.charts.identity",
+)
+
+TextOrFn = str | Callable[[pd.DataFrame], str]
+
+
+@dataclass
+class FigureSpec:
+    id: str
+    chapter: str
+    title: str
+    caption: TextOrFn
+    alt: TextOrFn
+    build: Callable[[], tuple]
+    licence: str = LICENCE
+    extra_sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+REGISTRY: dict[str, FigureSpec] = {}
+
+
+def register(fig_id: str, *, chapter: str, title: str, caption: TextOrFn, alt: TextOrFn,
+             licence: str = LICENCE, extra_sources: tuple[str, ...] = ()):
+    """Decorator registering a build function ``() -> (matplotlib Figure, plotted DataFrame)``."""
+    if not fig_id.replace("-", "").isalnum() or fig_id.lower() != fig_id:
+        raise ValueError(f"figure id {fig_id!r}: use lowercase letters, digits and hyphens")
+
+    def deco(fn):
+        if fig_id in REGISTRY and REGISTRY[fig_id].build.__qualname__ != fn.__qualname__:
+            raise ValueError(f"figure id {fig_id!r} registered twice")
+        REGISTRY[fig_id] = FigureSpec(fig_id, chapter, title, caption, alt, fn, licence, tuple(extra_sources))
+        return fn
+
+    return deco
+
+
+def load_all() -> dict[str, FigureSpec]:
+    """Import every chart module (registering its figures) and return the registry."""
+    for mod in CHART_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+    return REGISTRY
+
+
+@dataclass
+class Rendered:
+    spec: FigureSpec
+    fig: object
+    data: pd.DataFrame
+    sources: list[str]
+    caption: str
+    alt: str
+    source_line: str
+
+
+def _text(t: TextOrFn, data: pd.DataFrame) -> str:
+    return " ".join((t(data) if callable(t) else t).split())
+
+
+def source_keys(data: pd.DataFrame, extra: tuple[str, ...] = ()) -> list[str]:
+    if "source_key" not in data.columns:
+        raise ValueError("the plotted data must carry a 'source_key' column")
+    keys = [k for k in data["source_key"].dropna().astype(str) for k in k.split(";")]
+    keys += list(extra)
+    known = bib.bib_keys()
+    unknown = sorted({k for k in keys if k not in known})
+    if unknown:
+        raise ValueError(f"source key(s) not in references.bib: {', '.join(unknown)}")
+    return sorted(set(keys), key=lambda k: (bib.short_cite(k).lower(), k))
+
+
+def render(fig_id: str) -> Rendered:
+    """Build a registered figure with the book style and add its source line."""
+    spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
+    with style.book_style():
+        fig, data = spec.build()
+        data = data.reset_index(drop=True)
+        keys = source_keys(data, spec.extra_sources)
+        line = "Source: " + "; ".join(bib.short_cite(k) for k in keys) + \
+               f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
+        style.add_source_line(fig, line)
+        fig.set_facecolor("white")
+    return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
+
+
+def _save_bytes(fig, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    meta = {"png": {"Software": None}, "svg": {"Date": None},
+            "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
+    with style.book_style():
+        fig.savefig(buf, format=fmt, dpi=300 if fmt == "png" else 72, metadata=meta,
+                    bbox_inches="tight", pad_inches=0.06, facecolor="white")
+    return buf.getvalue()
+
+
+def _csv_bytes(data: pd.DataFrame) -> bytes:
+    return data.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def metadata(r: Rendered) -> dict:
+    """What the figures page and the citation need, as stored next to the files."""
+    return {
+        "id": r.spec.id,
+        "chapter": r.spec.chapter,
+        "title": r.spec.title,
+        "caption": r.caption,
+        "alt": r.alt,
+        "source_line": r.source_line,
+        "sources": r.sources,
+        "licence": r.spec.licence,
+        "files": {fmt: f"{r.spec.id}.{fmt}" for fmt in FORMATS},
+        "rows": int(len(r.data)),
+    }
+
+
+def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
+    """Write PNG, SVG, PDF, CSV and the metadata JSON; all-or-nothing, unchanged files untouched."""
+    outdir = Path(outdir or paths.FIGURES_DIR)
+    outdir.mkdir(parents=True, exist_ok=True)
+    payload = {fmt: (_csv_bytes(r.data) if fmt == "csv" else _save_bytes(r.fig, fmt)) for fmt in FORMATS}
+    payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    tmp: dict[str, Path] = {}
+    try:
+        for ext, blob in payload.items():
+            t = outdir / f".{r.spec.id}.{ext}.tmp"
+            t.write_bytes(blob)
+            tmp[ext] = t
+        out = {}
+        for ext, t in tmp.items():
+            final = outdir / f"{r.spec.id}.{ext}"
+            if final.exists() and final.read_bytes() == payload[ext]:
+                t.unlink()
+            else:
+                os.replace(t, final)
+            out[ext] = final
+        return out
+    finally:
+        for t in tmp.values():
+            if t.exists():
+                t.unlink()
+
+
+class FigureDisplay:
+    """What a notebook cell shows: Markdown with the image, alt text, caption and links."""
+
+    def __init__(self, r: Rendered, rel_figdir: str = "../figures", figures_page: str = "../book/figures.md"):
+        self.r, self.rel, self.page = r, rel_figdir, figures_page
+
+    def _repr_markdown_(self) -> str:
+        r, fid = self.r, self.r.spec.id
+        alt = r.alt.replace("[", "(").replace("]", ")")
+        return (f"![{alt}]({self.rel}/{fid}.png)\n\n"
+                f"**{r.spec.title}.** {r.caption} *{r.source_line}* "
+                f"[Download PNG, SVG, PDF and the data (CSV), and cite this figure]({self.page}#fig-{fid}).\n")
+
+    def __repr__(self) -> str:
+        return f"Figure {self.r.spec.id}: {self.r.spec.title}"
+
+
+def show(fig_id: str) -> FigureDisplay:
+    """Render, export to figures/ and return the display object (call as the cell's last line)."""
+    import matplotlib.pyplot as plt
+
+    r = render(fig_id)
+    export(r)
+    plt.close(r.fig)
+    return FigureDisplay(r)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate every registered figure outside Jupyter, with progress on stderr."""
+    import matplotlib.pyplot as plt
+
+    argv = sys.argv[1:] if argv is None else argv
+    outdir = Path(argv[0]) if argv else paths.FIGURES_DIR
+    specs = load_all()
+    n = len(specs)
+    t0 = time.perf_counter()
+    for i, fid in enumerate(sorted(specs), 1):
+        t = time.perf_counter()
+        print(f"[{i:>2}/{n}] {fid} ...", end="", file=sys.stderr, flush=True)
+        r = render(fid)
+        export(r, outdir)
+        plt.close(r.fig)
+        print(f" {', '.join(FORMATS)} ({time.perf_counter() - t:.1f} s)", file=sys.stderr, flush=True)
+    from .figpage import write_page
+    write_page(outdir)
+    print(f"{n} figures in {outdir} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

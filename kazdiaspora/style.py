@@ -1,0 +1,139 @@
+"""The book's figure style: sizes for print, a colour-blind-safe palette, deterministic output.
+
+Figures are drawn at :data:`WIDTH_IN` inches wide (the text width of a journal page, 165 mm) with
+text no smaller than 7.5 pt, so that they stay legible printed at that width. Colours come from the
+Okabe-Ito palette (safe for the common colour-vision deficiencies); each category also gets a
+distinct marker so that nothing depends on colour alone. Every figure has an explicit white
+background, so it stays legible on the book's dark theme.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")  # noqa: E402 — figures are exported, never shown interactively
+import matplotlib.pyplot as plt  # noqa: E402
+
+WIDTH_IN = 6.5
+"""Figure width in inches (165 mm): text width of a journal page."""
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+GREY = "#6b6b6b"
+LIGHT_GREY = "#d9d9d9"
+WATER = "#cfe3f0"
+LAND = "#f4f1ea"
+
+# One colour and marker per kind of figure, used consistently in every chapter.
+KIND_STYLE = {
+    "census": (OKABE_ITO["blue"], "o"),
+    "official_estimate": (OKABE_ITO["sky_blue"], "s"),
+    "official_statement": (OKABE_ITO["sky_blue"], "P"),
+    "official_statistics": (OKABE_ITO["blue"], "D"),
+    "legal_act": (OKABE_ITO["black"], "X"),
+    "field_study": (OKABE_ITO["bluish_green"], "^"),
+    "scholarly_estimate": (OKABE_ITO["vermillion"], "D"),
+    "association_claim": (OKABE_ITO["orange"], "*"),
+    "encyclopedia": (OKABE_ITO["reddish_purple"], "v"),
+    "media_report": (GREY, "h"),
+    "archival": (OKABE_ITO["black"], "p"),
+}
+KIND_LABEL = {
+    "census": "Census",
+    "official_estimate": "Official estimate",
+    "official_statement": "Official statement",
+    "official_statistics": "Official statistics",
+    "legal_act": "Legal act",
+    "field_study": "Field study",
+    "scholarly_estimate": "Scholarly estimate",
+    "association_claim": "Diaspora association claim",
+    "encyclopedia": "Encyclopedia",
+    "media_report": "Media report",
+    "archival": "Archival document",
+}
+
+RC = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8,
+    "legend.title_fontsize": 8.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "grid.color": LIGHT_GREY,
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.5,
+    "svg.hashsalt": "kazakh-diaspora-book",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+    "axes.prop_cycle": matplotlib.cycler(color=[OKABE_ITO[k] for k in
+                                                ("blue", "vermillion", "bluish_green", "orange",
+                                                 "reddish_purple", "sky_blue", "black")]),
+}
+
+
+def apply() -> None:
+    """Apply the book style globally (notebooks call this through ``kazdiaspora.figures``)."""
+    plt.rcParams.update(RC)
+
+
+@contextmanager
+def book_style():
+    with plt.rc_context(RC):
+        yield
+
+
+def new_figure(height_in: float, width_in: float = WIDTH_IN, **kwargs):
+    """A figure of the book's width; ``kwargs`` go to ``plt.subplots``."""
+    return plt.subplots(figsize=(width_in, height_in), **kwargs)
+
+
+def add_source_line(fig, text: str) -> None:
+    """Write the source line under everything else in the figure, wrapped to the figure's width.
+
+    It hangs below the figure's bottom edge; the export crops to the drawn content
+    (``bbox_inches='tight'``), so the line ends up under the axes and their labels.
+    """
+    import textwrap
+
+    chars = int(fig.get_figwidth() * 15.5)
+    wrapped = "\n".join(textwrap.wrap(text, chars))
+    fig.text(0.01, -0.01, wrapped, ha="left", va="top", fontsize=7, color=GREY)
+
+
+def fmt_int(x: float) -> str:
+    """Thousands with a thin comma: 1250458 -> '1,250,458'."""
+    return f"{x:,.0f}"
+
+
+def fmt_people(x: float) -> str:
+    """Compact count for labels: 1,250,458 -> '1.25 m', 45,000 -> '45 k', 900 -> '900'."""
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} m".replace(".00 m", " m")
+    if x >= 1e4:
+        return f"{x / 1e3:.0f} k"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f} k".replace(".0 k", " k")
+    return f"{x:.0f}"
