@@ -189,6 +189,13 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
                 t.unlink()
 
 
+def anchor(title: str) -> str:
+    """The HTML anchor of a figure's heading on the figures page (MyST's own slug function)."""
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    return default_slugify(title)
+
+
 class FigureDisplay:
     """What a notebook cell shows: Markdown with the image, alt text, caption and links."""
 
@@ -200,7 +207,7 @@ class FigureDisplay:
         alt = r.alt.replace("[", "(").replace("]", ")")
         return (f"![{alt}]({self.rel}/{fid}.png)\n\n"
                 f"**{r.spec.title}.** {r.caption} *{r.source_line}* "
-                f"[Download PNG, SVG, PDF and the data (CSV), and cite this figure]({self.page}#fig-{fid}).\n")
+                f"[Download PNG, SVG, PDF and the data (CSV), and cite this figure]({self.page}#{anchor(r.spec.title)}).\n")
 
     def __repr__(self) -> str:
         return f"Figure {self.r.spec.id}: {self.r.spec.title}"
