@@ -1,0 +1,140 @@
+"""The book builds strictly, offline, deterministically, and never shows stale results.
+
+These tests run the real pipeline (minutes, not seconds):
+
+* the strict build of the repository itself (`-W -n --keep-going`), after the executor;
+* executing every notebook again changes no byte of what is committed (notebooks, figures);
+* in a copy of the repository: a changed data value is re-executed and shows in the HTML, and
+  only the notebooks that read the changed file are re-executed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kazdiaspora import paths
+
+PY = sys.executable
+JB = str(Path(sys.executable).with_name("jupyter-book"))
+STRICT = ["-W", "-n", "--keep-going"]
+
+# The data change of the stale-result test: a value in a table, and how it must appear in a page.
+# (file, row id column, row id, column, new text, page that must show it, text expected in that page)
+MUTATION = ("data/identity/diasporas_in_kazakhstan.csv", "id", None, "value", None,
+            "notebooks/04_identity_and_institutions.html", None)
+
+
+def run(cmd, cwd, **kw):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
+    return p
+
+
+def test_network_is_off_during_the_test_command():
+    """`make test` runs everything in a namespace with no network (scripts/offline.sh)."""
+    if os.environ.get("KAZDIASPORA_OFFLINE") != "1":
+        pytest.skip("not run through `make test` / scripts/offline.sh")
+    for host, port in (("1.1.1.1", 443), ("151.101.0.223", 443)):
+        with pytest.raises(OSError):
+            socket.create_connection((host, port), timeout=3)
+
+
+@pytest.mark.slow
+def test_executor_then_strict_build_leaves_the_tree_unchanged():
+    before = _tracked_state()
+    run([PY, "-m", "kazdiaspora.execute"], paths.ROOT)
+    run([PY, "-m", "kazdiaspora.figures"], paths.ROOT)
+    build = run([JB, "build", ".", *STRICT], paths.ROOT)
+    assert "build succeeded" in build.stdout
+    html = paths.BUILD_DIR / "html"
+    for page in ["book/intro.html", "book/methods.html", "book/figures.html", "book/how_to_cite.html",
+                 "book/references.html", *[f"notebooks/{p.stem}.html" for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")]]:
+        assert (html / page).exists(), f"{page} not built"
+    after = _tracked_state()
+    changed = [k for k in before if before[k] != after.get(k)]
+    assert not changed, f"executing and building changed committed files: {changed[:10]}"
+
+
+def _tracked_state() -> dict[str, bytes]:
+    files = [*paths.NOTEBOOKS_DIR.glob("*.ipynb"), *paths.FIGURES_DIR.glob("*"), paths.ROOT / "book/figures.md"]
+    return {str(p.relative_to(paths.ROOT)): p.read_bytes() for p in files if p.is_file()}
+
+
+def _copy_repo(dst: Path) -> Path:
+    ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info", ".pytest_cache")
+    shutil.copytree(paths.ROOT, dst, ignore=ignore)
+    return dst
+
+
+@pytest.mark.slow
+def test_changed_data_is_reexecuted_and_shown(tmp_path):
+    repo = _copy_repo(tmp_path / "repo")
+    env = dict(os.environ, PYTHONPATH=str(repo))  # the copy's own package, not the installed one
+    first = run([PY, "-m", "kazdiaspora.execute", "--force"], repo, env=env)
+    # executing the committed notebooks again reproduces them byte for byte
+    for nb in sorted((repo / "notebooks").glob("*.ipynb")):
+        assert nb.read_bytes() == (paths.NOTEBOOKS_DIR / nb.name).read_bytes(), \
+            f"{nb.name}: execution is not deterministic or the committed outputs are stale"
+    # nothing changed: nothing executed
+    again = run([PY, "-m", "kazdiaspora.execute"], repo, env=env)
+    assert "executed" not in again.stderr and again.stderr.count("up to date") == len(list((repo / "notebooks").glob("*.ipynb")))
+
+    rel, id_col, row_id, column, new_text, page, expected = _mutation(repo)
+    _set_cell(repo / rel, id_col, row_id, column, new_text)
+    second = run([PY, "-m", "kazdiaspora.execute"], repo, env=env)
+    readers = _readers(repo, rel)
+    assert readers, f"no notebook reads {rel}"
+    for nb in (repo / "notebooks").glob("*.ipynb"):
+        executed = f"executed notebooks/{nb.name}" in second.stderr
+        assert executed == (nb.stem in readers), f"{nb.name}: executed={executed}, reads {rel}={nb.stem in readers}"
+    run([JB, "build", ".", *STRICT], repo, env=env)
+    assert expected in (repo / "_build/html" / page).read_text(encoding="utf-8"), \
+        f"{page} does not show the changed value {expected!r}"
+    del first
+
+
+def _readers(repo: Path, rel: str) -> set[str]:
+    import json
+
+    out = set()
+    for stamp in (repo / "_build/.exec").glob("*.json"):
+        if rel in json.loads(stamp.read_text())["read"]:
+            out.add(stamp.stem)
+    return out
+
+
+def _mutation(repo: Path):
+    """Pick the data value to change: the first row with a value in MUTATION's table."""
+    import csv
+
+    rel, id_col, row_id, column, new_text, page, expected = MUTATION
+    with open(repo / rel, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    row = next(r for r in rows if (row_id is None and r[column]) or r[id_col] == row_id)
+    if new_text is None:
+        new_text = "987654"
+        expected = "987,654"
+    return rel, id_col, row[id_col], column, new_text, page, expected
+
+
+def _set_cell(path: Path, id_col: str, row_id: str, column: str, text: str) -> None:
+    import csv
+    import io
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    i, j = header.index(id_col), header.index(column)
+    hits = [r for r in rows[1:] if r[i] == row_id]
+    assert len(hits) == 1
+    hits[0][j] = text
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")

@@ -1,0 +1,143 @@
+"""Figure registry and export: source lines, byte-stable files, all-or-nothing writes, the figures page."""
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from kazdiaspora import figures, figpage, paths, style
+
+
+@pytest.fixture
+def demo():
+    fid = "test-demo-figure"
+
+    @figures.register(fid, chapter="00_test", title="A demo figure",
+                      caption=lambda d: f"{len(d)} rows plotted.", alt=lambda d: f"Bar chart of {len(d)} demo values.")
+    def build():
+        d = pd.DataFrame({"label": ["a", "b"], "value": [1.0, 2.0],
+                          "source_key": ["askhat_grfdt", "askhat_grfdt"], "locator": ["Table 1", "Table 2"]})
+        fig, ax = style.new_figure(2.0, layout="constrained")
+        ax.bar(d["label"], d["value"])
+        ax.set_ylabel("Value (persons)")
+        return fig, d
+
+    yield fid
+    figures.REGISTRY.pop(fid, None)
+
+
+def test_render_adds_source_line_and_texts(demo):
+    r = figures.render(demo)
+    assert r.sources == ["askhat_grfdt"]
+    assert r.source_line.startswith("Source: Askhat (n.d.).")
+    assert "CC BY 4.0" in r.source_line
+    assert any(t.get_text().startswith("Source: Askhat") for t in r.fig.texts)
+    assert r.caption == "2 rows plotted." and r.alt == "Bar chart of 2 demo values."
+    plt.close(r.fig)
+
+
+def test_export_is_byte_identical_and_complete(demo, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        r = figures.render(demo)
+        figures.export(r, d)
+        plt.close(r.fig)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == [f"{demo}.{e}" for e in ("csv", "json", "pdf", "png", "svg")]
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs between two exports"
+    assert b"Software" not in (a / f"{demo}.png").read_bytes()
+    assert (a / f"{demo}.csv").read_text().splitlines()[0] == "label,value,source_key,locator"
+    meta = json.loads((a / f"{demo}.json").read_text())
+    assert meta["alt"] == "Bar chart of 2 demo values." and meta["rows"] == 2
+
+
+def test_failed_export_leaves_nothing_half_written(demo, tmp_path, monkeypatch):
+    real = figures._save_bytes
+
+    def broken(fig, fmt):
+        if fmt == "pdf":
+            raise RuntimeError("disk full")
+        return real(fig, fmt)
+
+    monkeypatch.setattr(figures, "_save_bytes", broken)
+    r = figures.render(demo)
+    with pytest.raises(RuntimeError, match="disk full"):
+        figures.export(r, tmp_path)
+    plt.close(r.fig)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_midway_removes_temporary_files(demo, tmp_path, monkeypatch):
+    import os as _os
+
+    calls = {"n": 0}
+    real_replace = _os.replace
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("interrupted")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(figures.os, "replace", replace)
+    r = figures.render(demo)
+    with pytest.raises(OSError):
+        figures.export(r, tmp_path)
+    plt.close(r.fig)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_unknown_source_key_is_refused():
+    d = pd.DataFrame({"source_key": ["no_such_key"], "locator": ["x"]})
+    with pytest.raises(ValueError, match="no_such_key"):
+        figures.source_keys(d)
+    with pytest.raises(ValueError, match="source_key"):
+        figures.source_keys(pd.DataFrame({"value": [1]}))
+
+
+def test_display_markdown_has_alt_caption_and_download_link(demo):
+    r = figures.render(demo)
+    md = figures.FigureDisplay(r)._repr_markdown_()
+    plt.close(r.fig)
+    assert md.startswith("![Bar chart of 2 demo values.](../figures/test-demo-figure.png)")
+    assert "**A demo figure.** 2 rows plotted." in md
+    assert "(../book/figures.md#a-demo-figure)" in md
+    assert repr(figures.FigureDisplay(r)) == "Figure test-demo-figure: A demo figure"
+
+
+def test_register_rejects_bad_ids():
+    with pytest.raises(ValueError):
+        figures.register("Bad_ID", chapter="x", title="t", caption="c", alt="a")
+
+
+def test_every_registered_figure_is_exported_and_titles_are_unique():
+    specs = figures.load_all()
+    titles = [s.title for s in specs.values()]
+    assert len(titles) == len(set(titles)), "figure titles must be unique (they are the page anchors)"
+    exported = {p.stem for p in paths.FIGURES_DIR.glob("*.json")}
+    assert exported == set(specs), f"figures/ out of sync with the registry: run `make figures` " \
+                                   f"(missing {sorted(set(specs) - exported)}, stale {sorted(exported - set(specs))})"
+    for fid, spec in specs.items():
+        assert spec.chapter, fid
+        assert (paths.NOTEBOOKS_DIR / f"{spec.chapter}.ipynb").exists(), f"{fid}: no notebook {spec.chapter}"
+
+
+def test_figures_page_is_up_to_date():
+    page = figpage.PAGE.read_text(encoding="utf-8")
+    assert page == figpage.render_page(), "book/figures.md is stale: run `make figures`"
+
+
+@pytest.mark.slow
+def test_committed_figures_equal_a_fresh_export_outside_jupyter(tmp_path):
+    """`make figures` reproduces, byte for byte, what the notebooks exported and what is committed."""
+    for fid in sorted(figures.load_all()):
+        r = figures.render(fid)
+        figures.export(r, tmp_path)
+        plt.close(r.fig)
+        for ext in ("png", "svg", "pdf", "csv", "json"):
+            fresh = (tmp_path / f"{fid}.{ext}").read_bytes()
+            committed = (paths.FIGURES_DIR / f"{fid}.{ext}").read_bytes()
+            assert fresh == committed, f"figures/{fid}.{ext} differs from a fresh export: run `make figures`"

@@ -1,0 +1,82 @@
+"""Notebooks: executed by the project's executor, deterministic, thin, no typed-in figures."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+
+import nbformat
+import pytest
+
+from kazdiaspora import execute, paths
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_every_notebook_is_in_the_toc():
+    assert {p.resolve() for p in execute.toc_notebooks()} == {p.resolve() for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed_and_normalised(nb_path):
+    raw = json.loads(nb_path.read_text(encoding="utf-8"))
+    assert raw["metadata"]["kernelspec"]["name"] == "python3"
+    assert "version" not in raw["metadata"].get("language_info", {}), "run the project's executor"
+    code = [c for c in raw["cells"] if c["cell_type"] == "code"]
+    assert code, "a chapter has code"
+    for i, c in enumerate(code, 1):
+        assert c["execution_count"] == i, f"code cell {i}: not executed in order by the executor"
+        assert "execution" not in c["metadata"], "timing metadata left in; run `make execute`"
+        for out in c["outputs"]:
+            assert out["output_type"] != "error"
+            assert out.get("name") != "stderr", f"code cell {i} writes to stderr: {''.join(out.get('text', ''))[:200]}"
+
+
+def _number_literals(src: str) -> list[str]:
+    found = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            if tok.type == tokenize.NUMBER:
+                found.append(tok.string)
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return found
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_figures_typed_into_the_notebook(nb_path):
+    """Numbers come from data/: code cells hold no numeric literal >= 100 (years, counts); prose holds
+    no counts or percentages (they are glued from code with {glue:text})."""
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code":
+            big = [t for t in _number_literals(c.source) if abs(float(t.replace("_", ""))) >= 100]
+            assert not big, f"{nb_path.name} cell {i}: literal number(s) {big} in code; read them from data/"
+        elif c.cell_type == "markdown":
+            text = re.sub(r"\{glue:[a-z]+\}`[^`]*`", "", c.source)
+            text = re.sub(r"\{cite:?[a-z]*\}`[^`]*`", "", text)
+            bad = re.findall(r"\d[\d,. ]*\d\s?%|\b\d{1,3}(?:,\d{3})+\b|\b\d{5,}\b|\b\d+(?:\.\d+)?\s?(?:million|thousand)\b", text)
+            assert not bad, f"{nb_path.name} cell {i}: figure(s) {bad} typed into prose; glue them from data/"
+
+
+def test_normalise_strips_what_changes_between_runs():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    c = nbformat.v4.new_code_cell("1")
+    c.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+    nb.cells = [c]
+    execute.normalise(nb)
+    assert "execution" not in nb.cells[0].metadata
+    assert nb.metadata["language_info"] == {"name": "python"}
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_source_hash_ignores_outputs_but_not_code():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    h = execute.notebook_source_hash(nb)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    assert execute.notebook_source_hash(nb) == h
+    nb.cells[0].source = "x = 2"
+    assert execute.notebook_source_hash(nb) != h
