@@ -1,0 +1,124 @@
+"""Benchmark the book's build on this machine (`make benchmark`). Not a test: it prints figures.
+
+Works in a temporary copy of the repository (the working tree is not touched) and measures:
+
+1. pure notebook execution: every notebook executed once, one after another (`--jobs 1`);
+2. clean build: no `_build/`, executor (default jobs) + strict `jupyter-book build`;
+3. no-change rebuild: the same two commands again;
+4. one data file changed: a value in one table changed, the same two commands; which notebooks
+   were re-executed is printed (it must be only those that read the file);
+5. peak memory: the largest total resident memory of the build and all its child processes
+   (kernels included), sampled from /proc every 0.1 s during steps 1-4.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+JB = str(Path(sys.executable).with_name("jupyter-book"))
+CHANGED_FILE = "data/population/estimates.csv"
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _rss(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+class Peak:
+    def __init__(self):
+        self.peak = 0
+
+    def run(self, cmd, cwd, env) -> tuple[float, str]:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                self.peak = max(self.peak, _rss(_descendants(proc.pid)))
+                done.wait(0.1)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        out, err = proc.communicate()
+        done.set()
+        th.join()
+        secs = time.perf_counter() - t0
+        if proc.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} failed:\n{out[-3000:]}\n{err[-3000:]}")
+        return secs, err
+
+
+def main() -> int:
+    peak = Peak()
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info"))
+        env = dict(os.environ, PYTHONPATH=str(repo))
+        execute = [PY, "-m", "kazdiaspora.execute"]
+        build = [JB, "build", ".", "-W", "-n", "--keep-going"]
+
+        t_exec, _ = peak.run([*execute, "--force", "--jobs", "1"], repo, env)
+        shutil.rmtree(repo / "_build", ignore_errors=True)
+        t1, _ = peak.run(execute, repo, env)
+        t2, _ = peak.run(build, repo, env)
+        clean = t1 + t2
+        t1, _ = peak.run(execute, repo, env)
+        t2, _ = peak.run(build, repo, env)
+        nochange = t1 + t2
+        path = repo / CHANGED_FILE
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        j = rows[0].index("note")
+        rows[1][j] = (rows[1][j] + " (benchmark edit)").strip()
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+        t1, err = peak.run(execute, repo, env)
+        t2, _ = peak.run(build, repo, env)
+        onefile = t1 + t2
+        reexecuted = [line.split()[1] for line in err.splitlines() if line.startswith("executed ")]
+
+    print(f"pure notebook execution (serial): {t_exec:6.1f} s")
+    print(f"clean build (execute + build):   {clean:6.1f} s  ({clean / t_exec:.2f} x execution; target <= 1.3)")
+    print(f"no-change rebuild:               {nochange:6.1f} s  (target <= 3 s)")
+    print(f"one data file changed:           {onefile:6.1f} s  ({CHANGED_FILE}; re-executed: {', '.join(reexecuted) or 'none'})")
+    print(f"peak memory (build + kernels):   {peak.peak / 2**20:6.0f} MiB (target <= 1536 MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
