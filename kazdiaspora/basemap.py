@@ -408,7 +408,7 @@ def draw_basemap(
         ax.add_patch(Rectangle((x0 + length_m / 2, y0), length_m / 2, h, facecolor="white",
                                edgecolor="#333333", linewidth=0.5, zorder=7))
         label = f"{km:g} km"
-        ax.text(x0 + length_m / 2, y0 + 2.2 * h, label, fontsize=fontsize, ha="center", va="bottom",
+        ax.text(x0 + length_m, y0 + 2.2 * h, label, fontsize=fontsize, ha="center", va="bottom",
                 color=PALETTE["text"], zorder=7, path_effects=halo)
         ax.text(x0, y0 + 2.2 * h, "0", fontsize=fontsize, ha="center", va="bottom",
                 color=PALETTE["text"], zorder=7, path_effects=halo)

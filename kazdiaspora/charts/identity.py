@@ -197,6 +197,40 @@ SCRIPT_STYLE = {
     "cyrillic": ("Cyrillic script", style.OKABE_ITO["bluish_green"], ""),
 }
 HOMELAND = "KAZ"
+# Countries that set the map frame: every host country of the table and the homeland, except
+# Russia (whose Siberian and Arctic parts would swamp the map), cut east of MAP_EAST_LIMIT
+# (the committed layers stop at 130 E, so eastern China is cut there anyway).
+FRAME_EXCLUDE = ("RUS",)
+MAP_EAST_LIMIT = 123.0
+MAP_MARGIN = 0.02  # of the frame's width, added on every side
+
+
+def extent_for_frame(project, unproject, xlim, ylim, iterations: int = 30):
+    """The lon/lat extent whose frame in :func:`kazdiaspora.basemap.draw_basemap` is ``xlim``,
+    ``ylim``. draw_basemap frames a map by the projected mid-lines of its extent (x from the
+    extent's west and east ends at the centre latitude, y from its south and north ends at the
+    centre longitude); this inverts that by fixed-point iteration."""
+    x0, x1 = xlim
+    y0, y1 = ylim
+    lon_c, lat_c = unproject((x0 + x1) / 2, (y0 + y1) / 2)
+    for _ in range(iterations):
+        _, yc = project(lon_c, lat_c)
+        xc, _ = project(lon_c, lat_c)
+        lon0, _ = unproject(x0, yc)
+        lon1, _ = unproject(x1, yc)
+        _, lat0 = unproject(xc, y0)
+        _, lat1 = unproject(xc, y1)
+        lon_c, lat_c = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+    return (float(lon0), float(lon1), float(lat0), float(lat1))
+
+
+def map_frame(countries_lonlat, isos, crs) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Projected frame (xlim, ylim) covering the given countries, cut east of MAP_EAST_LIMIT."""
+    sel = countries_lonlat[countries_lonlat["iso3"].isin(sorted(set(isos) - set(FRAME_EXCLUDE)))]
+    geom = sel.geometry.clip_by_rect(-180.0, -90.0, MAP_EAST_LIMIT, 90.0)
+    x0, y0, x1, y1 = geom.to_crs(crs).total_bounds
+    m = (x1 - x0) * MAP_MARGIN
+    return (float(x0 - m), float(x1 + m)), (float(y0 - m), float(y1 + m))
 
 
 def scripts_plotted() -> pd.DataFrame:
@@ -231,20 +265,32 @@ def scripts_map():
     from .. import basemap
 
     plotted = scripts_plotted()
-    countries = basemap.load_layer("countries")
-    fig, ax = style.new_figure(4.6, layout="constrained")
-    extent = (24.0, 128.0, 22.0, 60.0)
-    basemap.draw_basemap(ax, extent=extent)
+    from pyproj import Transformer
+
     crs = basemap.CENTRAL_ASIA_LCC
-    proj = countries.to_crs(crs)
-    by_iso = proj.set_index("iso3")
+    fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    xlim, ylim = map_frame(basemap.load_layer("countries"), list(plotted["iso3"]) + [HOMELAND], crs)
+    extent = extent_for_frame(fwd.transform, inv.transform, xlim, ylim)
+    fig, ax = style.new_figure(4.3, layout="constrained")
+    bm = basemap.draw_basemap(ax, extent=extent, crs=crs, graticule_step=10,
+                              scale_bar=False, rivers=False, lakes=True, aral="modern")
+    proj = bm.layers["countries"]
     for script, (label, colour, hatch) in SCRIPT_STYLE.items():
         isos = sorted(plotted.loc[plotted["script"] == script, "iso3"])
         sub = proj[proj["iso3"].isin(isos)]
         if len(sub):
-            sub.plot(ax=ax, facecolor=colour, edgecolor="black", linewidth=0.5, hatch=hatch, zorder=3)
+            sub.plot(ax=ax, facecolor=colour, edgecolor="black", linewidth=0.5, hatch=hatch, zorder=1.5)
     home = proj[proj["iso3"] == HOMELAND]
-    home.plot(ax=ax, facecolor="white", edgecolor="black", linewidth=1.6, zorder=4)
+    home.plot(ax=ax, facecolor="white", edgecolor="black", linewidth=1.6, zorder=1.6)
+    by_iso = proj.dissolve(by="iso3")
+    from shapely.geometry import box
+
+    frame = box(bm.xlim[0], bm.ylim[0], bm.xlim[1], bm.ylim[1])
+    ax.set_xlim(*bm.xlim)
+    ax.set_ylim(*bm.ylim)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
 
     # labels: host countries with a script, plus the homeland
     names = dict(zip(plotted["iso3"], plotted["country"]))
@@ -255,8 +301,8 @@ def scripts_map():
     inv = ax.transData.inverted()
     texts, anchors, sizes = [], [], []
     for iso, name in label_rows:
-        geom = by_iso.loc[iso, "geometry"]
-        geom = geom if geom.geom_type == "Polygon" else max(geom.geoms, key=lambda g: g.area)
+        geom = by_iso.loc[iso, "geometry"].intersection(frame)
+        geom = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
         p = geom.representative_point()
         t = ax.text(p.x, p.y, name, ha="center", va="center", fontsize=7.5,
                     fontweight="bold" if iso == HOMELAND else "normal", zorder=6,
@@ -278,8 +324,8 @@ def scripts_map():
     handles = [Patch(facecolor=c, edgecolor="black", hatch=h, label=lab) for lab, c, h in SCRIPT_STYLE.values()]
     handles.append(Patch(facecolor="white", edgecolor="black", linewidth=1.6, label="Kazakhstan (homeland)"))
     handles.append(Patch(facecolor=style.LAND, edgecolor=style.GREY, label="Not covered by the source"))
-    ax.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=True, facecolor="white",
-              edgecolor=style.LIGHT_GREY, framealpha=0.95, title="Script used by Kazakhs")
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5,
+               title="Script Kazakh communities write in, as the seed paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
     return fig, plotted
 

@@ -1,0 +1,861 @@
+"""Chapter 1 figures: how many Kazakhs live abroad, by host country, and how the estimates disagree.
+
+Every number comes from the table ``population_estimates`` (``data/population/estimates.csv``).
+The selection rules are functions of this module so that the notebook, the captions and the
+tests use the same rules:
+
+* :func:`person_counts` — figures that count Kazakhs (unit ``persons``; the three denominator
+  rows, total populations of all ethnic groups, are left out);
+* :func:`host_rows` — figures for one whole host country (no subregion; not Kazakhstan, not the
+  group codes ``XDI``/``WLD``/``XCI``/``XOT``);
+* :func:`current_rows` — "current" figures: dated ``CURRENT_SINCE`` or later, or undated;
+* :func:`pick_official` — the map's figure per country: the latest census or official count;
+* :func:`seed_tiers` — the seed paper's size classes, read from its rows.
+
+Numbers we compute (sums, shares, medians) are *derived*: they are labelled so in the figures and
+in the plotted data (column ``derived``), and they are never written back into ``data/``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import data, paths, style, trace
+from ..figures import register
+
+CHAPTER = "01_where_kazakhs_live"
+TABLE = "population_estimates"
+
+CURRENT_SINCE = 2000
+"""First reference year counted as a 'current' estimate (undated figures are current too)."""
+
+GROUP_CODES = ("KAZ", "WLD", "XDI", "XCI", "XOT")
+"""iso3 values that are not host countries: Kazakhstan itself and the groupings of the table."""
+
+OFFICIAL_KINDS = ("census", "official_statistics", "official_estimate")
+"""Kinds of figure treated as a census or official count (statements of politicians are not)."""
+
+SERIES_HOSTS = ("KAZ", "CHN", "UZB", "RUS", "MNG", "TKM", "KGZ", "USA")
+"""Countries of the census small multiples (Kazakhstan first, then the main host countries)."""
+
+TOP3 = ("CHN", "UZB", "RUS")
+"""The seed's first tier: China, Uzbekistan and Russia."""
+
+NOT_ETHNIC = ("born in Kazakhstan", "citizens", "nationals")
+"""Words in ``measure`` marking figures that do not count ethnic Kazakhs (birthplace, citizenship)."""
+
+DERIVED_STYLE = (style.OKABE_ITO["black"], "d")
+
+
+# ----------------------------------------------------------------------------- selection rules
+def load() -> pd.DataFrame:
+    return data.load(TABLE)
+
+
+def is_denominator(df: pd.DataFrame) -> pd.Series:
+    return df["measure"].fillna("").str.contains("denominator, not a Kazakh count", regex=False)
+
+
+def has_figure(df: pd.DataFrame) -> pd.Series:
+    return df[["value", "value_low", "value_high"]].notna().any(axis=1)
+
+
+def person_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows that count Kazakhs (persons), without denominators and without rows lacking a figure."""
+    keep = (df["unit"] == "persons") & ~is_denominator(df) & has_figure(df)
+    return df[keep]
+
+
+def is_ethnic(df: pd.DataFrame) -> pd.Series:
+    m = df["measure"].fillna("").str.lower()
+    out = pd.Series(True, index=df.index)
+    for w in NOT_ETHNIC:
+        out &= ~m.str.contains(w.lower(), regex=False)
+    return out
+
+
+def host_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Person counts for a whole host country (no subregion), Kazakhstan and groups excluded."""
+    p = person_counts(df)
+    return p[~p["iso3"].isin(GROUP_CODES) & p["subregion"].isna()]
+
+
+def current_rows(df: pd.DataFrame, since: int = CURRENT_SINCE) -> pd.DataFrame:
+    """Rows dated ``since`` or later, plus undated rows (empty ``year``)."""
+    y = df["year"]
+    return df[y.isna() | (y >= since)]
+
+
+def lo_hi(df: pd.DataFrame) -> pd.DataFrame:
+    """The low and high end of each figure: the range if printed, else the point value."""
+    lo = df["value_low"].fillna(df["value"])
+    hi = df["value_high"].fillna(df["value"])
+    # upper bounds only ('less than 10,000'): the low end stays unknown
+    return pd.DataFrame({"lo": lo, "hi": hi}, index=df.index)
+
+
+def country_names(df: pd.DataFrame) -> dict[str, str]:
+    """iso3 -> the name the sources use most often for the whole country (ties: alphabetical)."""
+    whole = df[df["subregion"].isna()]
+    out = {}
+    for iso, g in whole.groupby("iso3", sort=True):
+        counts = g["geography"].value_counts()
+        best = sorted(counts.index, key=lambda n: (-counts[n], n))[0]
+        out[iso] = best
+    return out
+
+
+def precision(v: float) -> int:
+    """How many trailing zeros a whole number has (fewer = more precise): 1250458 -> 0, 1500000 -> 5."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v == 0:
+        return 99
+    n, k = int(round(v)), 0
+    while n % 10 == 0:
+        n //= 10
+        k += 1
+    return k
+
+
+def pick_official(rows: pd.DataFrame) -> pd.Series | None:
+    """The latest census/official count among ``rows`` (dated, with a point value, ethnic Kazakhs).
+
+    In the latest year, the most precise figure wins (fewest trailing zeros: a full census count
+    over a rounded relay of it), then the one reported most often, then the larger, then the id.
+    Returns the chosen row or None.
+    """
+    c = rows[rows["kind"].isin(OFFICIAL_KINDS) & rows["year"].notna() & rows["value"].notna() & is_ethnic(rows)]
+    if c.empty:
+        return None
+    c = c[c["year"] == c["year"].max()]
+    freq = c["value"].map(c["value"].value_counts())
+    key = pd.DataFrame({"p": c["value"].map(precision), "f": -freq, "v": -c["value"], "id": c["id"]})
+    return c.loc[key.sort_values(["p", "f", "v", "id"]).index[0]]
+
+
+def seed_tiers(df: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """The seed's size classes as ``(label, low, high)`` bands, read from its rows.
+
+    The middle class is ``askhat_groups_second_category`` (10,000-100,000), the lowest class
+    ``askhat_groups_third_category`` (less than 10,000); the first tier is everything above.
+    """
+    r = df.set_index("id")
+    mid_lo, mid_hi = r.at["askhat_groups_second_category", "value_low"], r.at["askhat_groups_second_category", "value_high"]
+    low_hi = r.at["askhat_groups_third_category", "value_high"]
+    return [(f"under {low_hi:,.0f}", 0.0, float(low_hi)),
+            (f"{mid_lo:,.0f}\u2013{mid_hi:,.0f}", float(mid_lo), float(mid_hi)),
+            (f"over {mid_hi:,.0f}", float(mid_hi), math.inf)]
+
+
+def tier_of(v: float, tiers: list[tuple[str, float, float]]) -> str:
+    """The label of the band holding ``v`` (a band includes its lower edge)."""
+    for label, lo, hi in tiers:
+        if lo <= v < hi:
+            return label
+    return tiers[-1][0]
+
+
+def tier_table(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per host country: current figures (persons), lowest and highest, and the band(s) they fall in."""
+    df = load() if df is None else df
+    tiers = seed_tiers(df)
+    cur = current_rows(host_rows(df))
+    cur = cur[is_ethnic(cur)]
+    names = country_names(df)
+    b = lo_hi(cur)
+    rows = []
+    for iso, g in cur.groupby("iso3", sort=True):
+        lo = b.loc[g.index, "lo"].min()
+        hi = b.loc[g.index, "hi"].max()
+        if math.isnan(lo):
+            lo = hi
+        bands = [t[0] for t in tiers if not (hi < t[1] or lo >= t[2])]
+        rows.append({"iso3": iso, "country": names[iso], "figures": len(g), "lowest": lo, "highest": hi,
+                     "bands": " to ".join([bands[0], bands[-1]]) if len(bands) > 1 else bands[0],
+                     "n_bands": len(bands)})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["highest", "iso3"], ascending=[False, True]).reset_index(drop=True)
+
+
+def top3_shares(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """DERIVED: share of China+Uzbekistan+Russia in each seed table column (countries abroad only).
+
+    Table 1 columns have printed totals (``XDI`` rows); Table 2's 'Official data' column has none,
+    so its share is of the sum of the countries it names abroad. Only point values are used.
+    """
+    df = load() if df is None else df
+    t = df[df["table_ref"].fillna("").str.startswith(("askhat_t1:", "askhat_t2:official"))]
+    t = t[(t["unit"] == "persons")]
+    out = []
+    for ref, g in t.groupby("table_ref", sort=True):
+        top = g[g["iso3"].isin(TOP3)]
+        total_row = g[g["iso3"] == "XDI"]
+        if len(total_row):
+            denom, basis = float(total_row["value"].iloc[0]), "printed column total"
+            used = pd.concat([top, total_row])
+        else:
+            abroad = g[~g["iso3"].isin(GROUP_CODES)]
+            denom, basis = float(abroad["value"].sum()), "sum of the countries named abroad"
+            used = abroad
+        out.append({"table_ref": ref, "top3": float(top["value"].sum()), "denominator": denom,
+                    "share_pct": 100 * float(top["value"].sum()) / denom, "basis": basis,
+                    "ids": ";".join(sorted(used["id"])),
+                    "source_key": ";".join(sorted(set(used["source_key"])))})
+    return pd.DataFrame(out)
+
+
+def official_by_country(df: pd.DataFrame | None = None, since: int = CURRENT_SINCE) -> pd.DataFrame:
+    """Per host country: the map's figure and the range of all current figures.
+
+    The figure is the latest census/official count dated ``since`` or later (:func:`pick_official`);
+    a country without one gets the median of its current figures (DERIVED, ``basis='median'``).
+    """
+    df = load() if df is None else df
+    cur = current_rows(host_rows(df), since)
+    cur = cur[is_ethnic(cur)]
+    names = country_names(df)
+    b = lo_hi(cur)
+    rows = []
+    for iso, g in cur.groupby("iso3", sort=True):
+        pick = pick_official(g)
+        pts = g["value"].dropna()
+        rng_lo, rng_hi = b.loc[g.index, "lo"].min(), b.loc[g.index, "hi"].max()
+        base = {"iso3": iso, "country": names[iso], "n_figures": len(g), "range_low": rng_lo, "range_high": rng_hi}
+        if pick is not None:
+            rows.append({**base, "value": float(pick["value"]), "basis": "official", "year": int(pick["year"]),
+                         "kind": pick["kind"], "id": pick["id"], "source_key": pick["source_key"],
+                         "locator": pick["locator"], "derived": False})
+        elif len(pts):
+            used = g[g["value"].notna()]
+            rows.append({**base, "value": float(np.median(pts)), "basis": "median", "year": pd.NA,
+                         "kind": "median of current figures", "id": ";".join(sorted(used["id"])),
+                         "source_key": ";".join(sorted(set(used["source_key"]))),
+                         "locator": "derived: median of rows " + ", ".join(sorted(used["id"])), "derived": True})
+    out = pd.DataFrame(rows)
+    out["year"] = out["year"].astype("Int64")
+    return out.sort_values(["value", "iso3"], ascending=[False, True]).reset_index(drop=True)
+
+
+def kazakhstan_latest_census(df: pd.DataFrame | None = None) -> pd.Series:
+    """Kazakhstan's latest census count (same rule as the host countries)."""
+    df = load() if df is None else df
+    k = person_counts(df)
+    k = k[(k["iso3"] == "KAZ") & k["subregion"].isna() & (k["kind"] == "census")]
+    return pick_official(k)
+
+
+# ----------------------------------------------------------------------------- drawing helpers
+def _kind_handles(kinds, ax_or_none=None):
+    from matplotlib.lines import Line2D
+
+    hs = []
+    for k in kinds:
+        c, m = style.KIND_STYLE[k]
+        hs.append(Line2D([], [], ls="", marker=m, ms=7 if m != "*" else 9, mfc=c, mec="black", mew=0.4,
+                         label=style.KIND_LABEL[k]))
+    return hs
+
+
+def _marker(ax, x, y, kind, hollow=False, size=34, z=3):
+    c, m = style.KIND_STYLE[kind]
+    s = size * (1.8 if m == "*" else 1.0)
+    if hollow:
+        ax.scatter([x], [y], s=s, marker=m, facecolor="white", edgecolor=c, linewidths=1.3, zorder=z)
+    else:
+        ax.scatter([x], [y], s=s, marker=m, facecolor=c, edgecolor="black", linewidths=0.4, zorder=z)
+
+
+def _people_axis(ax, axis="x"):
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    a.set_major_locator(LogLocator(base=10, numticks=12))
+    a.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v)))
+    a.set_minor_formatter(NullFormatter())
+
+
+def kind_offsets(kinds: list[str]) -> dict[str, float]:
+    """Vertical offset of each kind's sub-lane within a country row (deterministic, centred, ±0.32)."""
+    ks = sorted(set(kinds), key=lambda k: list(style.KIND_STYLE).index(k))
+    if len(ks) == 1:
+        return {ks[0]: 0.0}
+    step = 0.64 / (len(ks) - 1)
+    return {k: -0.32 + i * step for i, k in enumerate(ks)}
+
+
+def _plotted(rows: pd.DataFrame, extra: dict | None = None) -> pd.DataFrame:
+    cols = ["id", "iso3", "geography", "subregion", "year", "value", "value_low", "value_high", "as_printed",
+            "unit", "kind", "measure", "source_key", "locator"]
+    out = rows[cols].copy()
+    for k, v in (extra or {}).items():
+        out[k] = v
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- figure 1: dot plot
+def sources_by_country_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    df = load() if df is None else df
+    cur = current_rows(host_rows(df))
+    order = _country_order(cur)
+    out = _plotted(cur)
+    out["row"] = out["iso3"].map({iso: i for i, iso in enumerate(order)})
+    out["undated"] = out["year"].isna()
+    out["ethnic"] = is_ethnic(cur).to_numpy()
+    return out.sort_values(["row", "kind", "id"]).reset_index(drop=True)
+
+
+def _country_order(cur: pd.DataFrame) -> list[str]:
+    """Host countries ordered by the median of their point figures (largest first); sort key only."""
+    b = lo_hi(cur)
+    mid = (b["lo"].fillna(b["hi"]) * b["hi"]) ** 0.5
+    med = mid.groupby(cur["iso3"]).median()
+    return sorted(med.index, key=lambda i: (-med[i], i))
+
+
+def _years(d: pd.DataFrame) -> tuple[int, int]:
+    y = d["year"].dropna()
+    return int(y.min()), int(y.max())
+
+
+@register("population-sources-by-country", chapter=CHAPTER,
+          title="Kazakhs by host country: every source's figure",
+          caption=lambda d: (
+              f"Each marker is one published figure for the number of Kazakhs in a host country "
+              f"({len(d)} figures for {d['iso3'].nunique()} countries), on a logarithmic axis. "
+              f"'Current' means a reference year from {CURRENT_SINCE} on ({_years(d)[0]}\u2013{_years(d)[1]} in the data) "
+              f"or no date at all (hollow markers, {int(d['undated'].sum())} figures). "
+              f"Horizontal lines are printed ranges. Grey markers with a cross count people born in Kazakhstan "
+              f"or its citizens, not ethnic Kazakhs. Shaded bands are the seed paper's size classes. "
+              f"Nothing is averaged; rows are ordered by the median figure."),
+          alt=lambda d: (
+              f"Dot plot with one row per host country ({d['iso3'].nunique()} countries), persons on a log "
+              f"scale, one marker per source coloured and shaped by the kind of source. Figures for the same "
+              f"country often differ by a factor of two or more, most for China, Uzbekistan, Mongolia and "
+              f"the Western countries."))
+def population_sources_by_country():
+    df = load()
+    d = sources_by_country_data(df)
+    tiers = seed_tiers(df)
+    names = country_names(df)
+    order = list(d.drop_duplicates("iso3").sort_values("row")["iso3"])
+    n = len(order)
+    fig, ax = style.new_figure(0.3 * n + 1.6, layout="constrained")
+    xmin = 10 ** math.floor(math.log10(lo_hi(d)["lo"].min()))
+    xmax = 10 ** math.ceil(math.log10(lo_hi(d)["hi"].max()))
+    shades = ["#f2f2f2", "#e4e4e4", "#ffffff"]
+    for (label, lo, hi), sh in zip(tiers, shades):
+        ax.axvspan(max(lo, xmin), min(hi, xmax), color=sh, zorder=0, lw=0)
+        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.75, f"Seed size class:\n{label}", ha="center",
+                va="bottom", fontsize=7.5, color=style.GREY)
+    for t in tiers[1:]:
+        ax.axvline(t[1], color=style.GREY, lw=0.6, ls=":", zorder=1)
+    for i in range(n):
+        ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=1)
+    offs = {iso: kind_offsets(list(g["kind"])) for iso, g in d.groupby("iso3")}
+    for _, r in d.iterrows():
+        y = r["row"] + offs[r["iso3"]][r["kind"]]
+        c, _m = style.KIND_STYLE[r["kind"]]
+        if not math.isnan(r["value_low"]) or not math.isnan(r["value_high"]):
+            lo = r["value_low"] if not math.isnan(r["value_low"]) else xmin
+            ax.plot([lo, r["value_high"]], [y, y], color=c, lw=2, solid_capstyle="butt", zorder=2)
+            ax.plot([r["value_high"]], [y], marker="|", color=c, ms=7, zorder=2)
+            if not math.isnan(r["value_low"]):
+                ax.plot([lo], [y], marker="|", color=c, ms=7, zorder=2)
+            else:
+                ax.annotate("", xy=(lo * 1.0, y), xytext=(r["value_high"], y),
+                            arrowprops=dict(arrowstyle="->", color=c, lw=1.2))
+        if not math.isnan(r["value"]):
+            _marker(ax, r["value"], y, r["kind"], hollow=bool(r["undated"]))
+            if not r["ethnic"]:
+                ax.scatter([r["value"]], [y], s=30, marker="x", color="black", lw=0.9, zorder=4)
+    ax.set_xscale("log")
+    ax.set_xlim(xmin, xmax)
+    _people_axis(ax)
+    ax.set_ylim(n - 0.5, -0.85)
+    ax.set_yticks(range(n), [names[i] for i in order])
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("Kazakhs in the country (persons, log scale)")
+    ax.set_title("How many Kazakhs? Current figures by host country and kind of source")
+    from matplotlib.lines import Line2D
+    kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    hs = _kind_handles(kinds)
+    hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated figure (hollow)"))
+    hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
+    hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
+    fig.legend(handles=hs, loc="outside lower center", ncol=3, fontsize=7.5, title="Kind of source")
+    return fig, d
+
+
+# ----------------------------------------------------------------------------- figure 2: census series
+def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    df = load() if df is None else df
+    p = person_counts(df)
+    s = p[p["iso3"].isin(SERIES_HOSTS) & p["subregion"].isna() & p["kind"].isin(OFFICIAL_KINDS)
+          & p["year"].notna() & p["value"].notna()]
+    s = s[is_ethnic(s)]
+    out = _plotted(s)
+    out["panel"] = out["iso3"].map({iso: i for i, iso in enumerate(SERIES_HOSTS)})
+    return out.sort_values(["panel", "year", "value", "id"]).reset_index(drop=True)
+
+
+@register("census-series", chapter=CHAPTER,
+          title="Census and official counts of Kazakhs over time",
+          caption=lambda d: (
+              f"Kazakhs counted by censuses and statistical offices, {_years(d)[0]}\u2013{_years(d)[1]}, in Kazakhstan "
+              f"and {d['iso3'].nunique() - 1} host countries ({len(d)} figures). Each panel has its own vertical scale "
+              f"starting at zero; the line joins the census counts in time order (where one census year has several "
+              f"relayed counts, each is shown). Estimates of scholars, associations and politicians are left out, "
+              f"and so are counts of people born in Kazakhstan."),
+          alt=lambda d: (
+              f"Small multiples of {d['iso3'].nunique()} line charts, one per country, of Kazakhs counted by censuses "
+              f"from {_years(d)[0]} to {_years(d)[1]}. Kazakhstan and China grow steadily; Russia rises to 1989 and "
+              f"then falls; the other host countries have only a few counts."))
+def census_series():
+    df = load()
+    d = census_series_data(df)
+    names = country_names(df)
+    isos = [i for i in SERIES_HOSTS if i in set(d["iso3"])]
+    ncol = 2
+    nrow = math.ceil((len(isos) + 0) / ncol)
+    fig, axes = style.new_figure(1.45 * nrow + 0.9, nrows=nrow, ncols=ncol, sharex=True, layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    y0, y1 = _years(d)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    for ax, iso in zip(axes, isos):
+        g = d[d["iso3"] == iso]
+        cen = g[g["kind"] == "census"].sort_values(["year", "value"])
+        ax.plot(cen["year"].astype(float), cen["value"], color=style.GREY, lw=0.9, zorder=1)
+        for _, r in g.iterrows():
+            _marker(ax, float(r["year"]), r["value"], r["kind"], size=26)
+        ax.set_ylim(0, g["value"].max() * 1.18)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
+        ax.set_title(names[iso] + (" (home country)" if iso == "KAZ" else ""), fontsize=9)
+        ax.grid(axis="y")
+        ax.set_xlim(y0 - 5, y1 + 5)
+    for ax in axes[len(isos):]:
+        ax.set_visible(False)
+    for ax in axes[:len(isos)][-ncol:]:
+        ax.set_xlabel("Census or reference year")
+    fig.supylabel("Kazakhs counted (persons)", fontsize=9)
+    fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
+    kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    from matplotlib.lines import Line2D
+    hs = _kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")]
+    fig.legend(handles=hs, loc="outside lower center", ncol=4, fontsize=7.5)
+    return fig, d
+
+
+# ----------------------------------------------------------------------------- figure 3: map
+def _load_layer(name: str):
+    """A map layer through kazdiaspora.basemap when available, else the checked-in GeoJSON."""
+    try:
+        from .. import basemap  # type: ignore
+
+        return basemap.load_layer(name)
+    except (ImportError, AttributeError):
+        import geopandas as gpd
+
+        path = paths.DATA_DIR / "maps" / f"{name}.geojson"
+        trace.record(path)
+        return gpd.read_file(path)
+
+
+def _map_crs():
+    try:
+        from .. import basemap  # type: ignore
+
+        return basemap.CENTRAL_ASIA_LCC
+    except (ImportError, AttributeError):
+        return "+proj=lcc +lat_0=45 +lon_0=70 +lat_1=35 +lat_2=55 +datum=WGS84 +units=m +no_defs"
+
+
+ANCHOR_RADIUS_KM = 1200
+"""A host country's symbol sits in the part of it within this distance of Kazakhstan (if any)."""
+
+
+def symbol_anchor(country_geom, home_geom, radius_m: float):
+    """Point for a country's symbol: representative point of the part near ``home_geom``, else of the whole."""
+    near = country_geom.intersection(home_geom.buffer(radius_m))
+    g = near if (not near.is_empty and near.area > 0.02 * country_geom.area) else country_geom
+    return g.representative_point()
+
+
+def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0):
+    """Greedy label placement: for each point (in order), the first free candidate position.
+
+    ``points``: [(x, y)] in display units; ``sizes``: symbol radius per point; ``labels_wh``:
+    [(w, h)] per label. Candidates: right, left, above, below, then the diagonals, then farther
+    out. A candidate is free if its box overlaps no placed label, no symbol disc of another
+    point and no box in ``obstacles``. Returns [(x, y, ha, va)] (x, y: anchor of the text).
+    """
+    placed: list[tuple[float, float, float, float]] = list(obstacles)
+    out = []
+
+    def box(x, y, w, h, ha, va):
+        x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
+        y0 = {"bottom": y, "top": y - h, "center": y - h / 2}[va]
+        return (x0, y0, x0 + w, y0 + h)
+
+    def hits(b, own):
+        for q in placed:
+            if b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3]:
+                return True
+        for j, ((px, py), r) in enumerate(zip(points, sizes)):
+            if j == own:
+                continue
+            cx, cy = min(max(px, b[0]), b[2]), min(max(py, b[1]), b[3])
+            if (cx - px) ** 2 + (cy - py) ** 2 < r * r:
+                return True
+        return False
+
+    for i, ((x, y), r, (w, h)) in enumerate(zip(points, sizes, labels_wh)):
+        choice = None
+        for f in (1.0, 1.8, 2.8, 4.0):
+            d = (r + pad) * f
+            cands = [(x + d, y, "left", "center"), (x - d, y, "right", "center"),
+                     (x, y + d, "center", "bottom"), (x, y - d, "center", "top"),
+                     (x + d * 0.75, y + d * 0.75, "left", "bottom"), (x - d * 0.75, y + d * 0.75, "right", "bottom"),
+                     (x + d * 0.75, y - d * 0.75, "left", "top"), (x - d * 0.75, y - d * 0.75, "right", "top")]
+            for cx, cy, ha, va in cands:
+                b = box(cx, cy, w, h, ha, va)
+                if not hits(b, i):
+                    choice = (cx, cy, ha, va)
+                    break
+            if choice:
+                break
+        if choice is None:
+            choice = (x + r + pad, y, "left", "center")
+        placed.append(box(choice[0], choice[1], w, h, choice[2], choice[3]))
+        out.append(choice)
+    return out
+
+
+def map_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    df = load() if df is None else df
+    return official_by_country(df)
+
+
+@register("diaspora-map", chapter=CHAPTER,
+          title="Map of the Kazakh diaspora by host country",
+          caption=lambda d: (
+              f"Circle area is proportional to the number of Kazakhs. Filled circles: the latest census or official "
+              f"count dated {CURRENT_SINCE} or later ({int((d['basis'] == 'official').sum())} countries; the year is in "
+              f"the label). Hollow circles: countries without such a count, sized by the median of their current "
+              f"figures (derived, {int((d['basis'] == 'median').sum())} countries). Countries beyond the map are listed "
+              f"in the box. The CSV gives, for every country, the range of all current figures."),
+          alt=lambda d: (
+              f"Map of Eurasia centred on Kazakhstan with proportional circles on {len(d)} host countries. The largest "
+              f"are {d['country'].iloc[0]}, {d['country'].iloc[1]} and {d['country'].iloc[2]}; smaller communities in "
+              f"Mongolia, Central Asia, Turkey, Iran and Europe appear as small circles."))
+def diaspora_map():
+    import geopandas as gpd
+    from matplotlib.lines import Line2D
+
+    df = load()
+    d = map_data(df)
+    crs = _map_crs()
+    world = _load_layer("countries").to_crs(crs)
+    world = world.sort_values("iso3").reset_index(drop=True)
+    geo = dict(zip(world["iso3"], world.geometry))
+    home = geo["KAZ"]
+    fig, ax = style.new_figure(4.9, layout="constrained")
+    ax.set_facecolor(style.WATER)
+    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3, zorder=1)
+    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e9dcc0", edgecolor="#8a7f6a", linewidth=0.7, zorder=2)
+    hosts = set(d["iso3"])
+    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#efe9dc", edgecolor="#9a9488", linewidth=0.4, zorder=1.5)
+    # extent: every host on the map plus a margin
+    on_map = d[d["iso3"].isin(geo)].copy()
+    off_map = d[~d["iso3"].isin(geo)].copy()
+    pts = {iso: symbol_anchor(geo[iso], home, ANCHOR_RADIUS_KM * 1000) for iso in on_map["iso3"]}
+    xs = [p.x for p in pts.values()] + [home.bounds[0], home.bounds[2]]
+    ys = [p.y for p in pts.values()] + [home.bounds[1], home.bounds[3]]
+    padx, pady = 0.08 * (max(xs) - min(xs)), 0.12 * (max(ys) - min(ys))
+    ax.set_xlim(min(xs) - padx, max(xs) + padx)
+    ax.set_ylim(min(ys) - pady, max(ys) + pady)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(True)
+        s.set_color(style.GREY)
+    # circle area ∝ persons: s (pt^2) = k * value; largest circle ~ 0.55 in across
+    vmax = d["value"].max()
+    k = (0.55 * 72) ** 2 / vmax
+    colour = style.OKABE_ITO["blue"]
+    fig.canvas.draw()
+    trans = ax.transData
+    disp_pts, radii, texts = [], [], []
+    on_map = on_map.sort_values(["value", "iso3"], ascending=[False, True])
+    for _, r in on_map.iterrows():
+        p = pts[r["iso3"]]
+        s = k * r["value"]
+        filled = r["basis"] == "official"
+        ax.scatter([p.x], [p.y], s=s, facecolor=colour if filled else "white", edgecolor=colour if not filled else "black",
+                   linewidths=1.2 if not filled else 0.5, alpha=0.85 if filled else 1, zorder=4)
+        px, py = trans.transform((p.x, p.y))
+        disp_pts.append((px, py))
+        radii.append(math.sqrt(s / math.pi) * fig.dpi / 72)
+        when = f", {r['year']}" if filled else ", median"
+        texts.append(f"{r['country']}\n{style.fmt_people(r['value'])}{when}")
+    # measure label sizes, then place them without overlaps
+    fs = 7.5
+    renderer = fig.canvas.get_renderer()
+    whs = []
+    for t in texts:
+        tt = ax.text(0, 0, t, fontsize=fs)
+        bb = tt.get_window_extent(renderer)
+        whs.append((bb.width + 2, bb.height + 2))
+        tt.remove()
+    hx, hy = trans.transform((home.representative_point().x, home.representative_point().y))
+    home_label = ax.text(home.representative_point().x, home.representative_point().y, "KAZAKHSTAN", fontsize=8,
+                         ha="center", va="center", color="#6b5d3f", fontweight="bold", zorder=3)
+    hb = home_label.get_window_extent(renderer)
+    obstacles = [(hb.x0, hb.y0, hb.x1, hb.y1)]
+    spots = place_labels(disp_pts, radii, whs, obstacles=obstacles)
+    inv = trans.inverted()
+    for (x, y, ha, va), t, (px, py) in zip(spots, texts, disp_pts):
+        dx, dy = inv.transform((x, y))
+        ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
+                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
+    # inset list of hosts beyond the map
+    if len(off_map):
+        lines = ["Beyond the map:"] + [
+            f"{r['country']}: {style.fmt_people(r['value'])}" + (f" ({r['year']})" if r["basis"] == "official" else " (median)")
+            for _, r in off_map.sort_values(["value", "iso3"], ascending=[False, True]).iterrows()]
+        ax.text(0.99, 0.02, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
+                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=style.GREY, lw=0.5), zorder=7)
+    # legend of reference sizes
+    refs = _reference_sizes(d["value"].max(), d["value"].min())
+    hs = [ax.scatter([], [], s=k * v, facecolor=colour, edgecolor="black", linewidths=0.5, alpha=0.85,
+                     label=style.fmt_people(v)) for v in refs]
+    hs.append(Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec=colour, mew=1.2,
+                     label="no census/official\ncount: median of\ncurrent figures"))
+    ax.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.3, borderpad=0.8,
+              frameon=True, facecolor="white", edgecolor=style.GREY, fontsize=7.5, framealpha=0.9)
+    ax.set_title("Where Kazakhs live abroad: latest census or official count per host country")
+    return fig, d
+
+
+def _reference_sizes(vmax: float, vmin: float) -> list[float]:
+    """Round reference sizes for the legend: powers of ten from the largest down (at most three)."""
+    top = 10 ** math.floor(math.log10(vmax))
+    refs = [top, top / 10, top / 100]
+    return [r for r in refs if r >= min(vmin, top / 100)][:3]
+
+
+# ----------------------------------------------------------------------------- figure 4: totals
+def diaspora_totals_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every printed figure for all Kazakhs abroad, plus the derived sum of the map's figures."""
+    df = load() if df is None else df
+    p = person_counts(df)
+    x = p[p["iso3"] == "XDI"]
+    out = _plotted(x, {"derived": False, "label": ""})
+    off = official_by_country(df)
+    offi = off[off["basis"] == "official"]
+    ids = sorted(offi["id"])
+    derived = [
+        {"id": "derived_sum_official", "iso3": "XDI", "value": float(offi["value"].sum()),
+         "kind": "derived", "derived": True, "year": pd.NA,
+         "label": f"Sum of latest census/official counts, {len(offi)} countries (derived)",
+         "source_key": ";".join(sorted(set(offi["source_key"]))),
+         "locator": "derived: sum of rows " + ", ".join(ids)},
+        {"id": "derived_sum_all_map", "iso3": "XDI", "value": float(off["value"].sum()),
+         "kind": "derived", "derived": True, "year": pd.NA,
+         "label": f"Same plus medians for {len(off) - len(offi)} countries without a count (derived)",
+         "source_key": ";".join(sorted(set(";".join(off["source_key"]).split(";")))),
+         "locator": "derived: sum of the map's figures for all " f"{len(off)} host countries"},
+    ]
+    out = pd.concat([out, pd.DataFrame(derived)], ignore_index=True)
+    out["year"] = out["year"].astype("Int64")
+    mid = out["value"].fillna(out["value_low"])
+    out = out.assign(_s=mid).sort_values(["_s", "id"], ascending=[False, True]).drop(columns="_s")
+    return out.reset_index(drop=True)
+
+
+def _who(key: str) -> str:
+    from .. import bib
+
+    return bib.short_cite(key)
+
+
+@register("diaspora-totals", chapter=CHAPTER,
+          title="How many Kazakhs abroad in all? Claims against counts",
+          caption=lambda d: (
+              f"Every figure in the data for all Kazakhs living outside Kazakhstan ({int((~d['derived']).sum())} "
+              f"figures), coloured and shaped by kind of source, against two sums we computed from the host-country "
+              f"figures (black diamonds, derived, not data): the latest census or official counts, and the same "
+              f"plus the median figure of countries without a count. Undated figures are hollow."),
+          alt=lambda d: (
+              f"Horizontal dot chart of {int((~d['derived']).sum())} published totals of the Kazakh diaspora, from "
+              f"{style.fmt_people(d.loc[~d['derived'], 'value'].min())} to "
+              f"{style.fmt_people(d.loc[~d['derived'], ['value', 'value_high']].max().max())}, against the derived "
+              f"sum of census counts of {style.fmt_people(d.loc[d['id'] == 'derived_sum_official', 'value'].iloc[0])}, "
+              f"which is well below the claims of five million."))
+def diaspora_totals():
+    from matplotlib.lines import Line2D
+
+    df = load()
+    d = diaspora_totals_data(df)
+    n = len(d)
+    fig, ax = style.new_figure(0.25 * n + 1.5, layout="constrained")
+    labels = []
+    for i, r in d.iterrows():
+        if r["derived"]:
+            c, m = DERIVED_STYLE
+            ax.scatter([r["value"]], [i], s=55, marker=m, facecolor="white", edgecolor=c, linewidths=1.4, zorder=4)
+            labels.append(r["label"])
+            ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+            continue
+        c, _ = style.KIND_STYLE[r["kind"]]
+        if not math.isnan(r["value_low"]):
+            ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=2, zorder=2)
+            for v in (r["value_low"], r["value_high"]):
+                ax.plot([v], [i], marker="|", color=c, ms=7)
+        if not math.isnan(r["value"]):
+            _marker(ax, r["value"], i, r["kind"], hollow=pd.isna(r["year"]))
+        when = "undated" if pd.isna(r["year"]) else str(r["year"])
+        labels.append(f"{_who(r['source_key'])}, {when}")
+        ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+    ax.set_yticks(range(n), labels, fontsize=7.5)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    lo = min(d["value"].min(), d["value_low"].min())
+    hi = max(d["value"].max(), d["value_high"].max())
+    ax.set_xlim(0, hi * 1.08)
+    from matplotlib.ticker import FuncFormatter
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
+    ax.grid(axis="x")
+    ax.set_xlabel("Kazakhs living outside Kazakhstan (persons)")
+    ax.set_title("Published totals of the diaspora and what the country counts add up to")
+    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    hs = _kind_handles(kinds)
+    hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
+                     label="Derived sum (computed here)"))
+    hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"))
+    fig.legend(handles=hs, loc="outside lower center", ncol=3, fontsize=7.5)
+    _ = lo
+    return fig, d
+
+
+# ----------------------------------------------------------------------------- figure 5: shares
+def shares_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Printed shares (percent) against DERIVED shares computed from the data.
+
+    Panel 'abroad': share of all Kazakhs living outside Kazakhstan. Printed: every ``XDI`` percent
+    row. Derived: each printed diaspora total of 5 million or more and the derived sum of census counts,
+    each divided by itself plus Kazakhstan's latest census count; Tukumov's abroad/world pair.
+    Panel 'top3': share of China, Uzbekistan and Russia in the diaspora. Printed: the seed's claim.
+    Derived: each seed table column (:func:`top3_shares`) and the map's official counts.
+    """
+    df = load() if df is None else df
+    rows = []
+    pct = df[(df["unit"] == "percent") & (df["iso3"] == "XDI") & has_figure(df)]
+    for _, r in pct.iterrows():
+        rows.append({"panel": "abroad", "id": r["id"], "value": r["value"], "value_low": r["value_low"],
+                     "value_high": r["value_high"], "kind": r["kind"], "derived": False, "year": r["year"],
+                     "label": f"{_who(r['source_key'])}: printed", "source_key": r["source_key"], "locator": r["locator"]})
+    kaz = kazakhstan_latest_census(df)
+    tot = diaspora_totals_data(df)
+    census_sum = tot[tot["id"] == "derived_sum_official"].iloc[0]
+    claims = tot[(~tot["derived"]) & (tot["value"] >= 5e6 - 1)].drop_duplicates("value")
+    for _, r in list(claims.iterrows()) + [(None, census_sum)]:
+        v = r["value"]
+        share = 100 * v / (v + kaz["value"])
+        lab = ("sum of census counts" if r["derived"] else f"{style.fmt_people(v)} abroad")
+        rows.append({"panel": "abroad", "id": f"derived_share_{r['id']}", "value": share, "value_low": np.nan,
+                     "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
+                     "label": f"Derived: {lab} / (that + Kazakhstan {kaz['year']} census)",
+                     "source_key": ";".join(sorted(set((r["source_key"] + ";" + kaz["source_key"]).split(";")))),
+                     "locator": f"derived: {r['id']} / ({r['id']} + {kaz['id']})"})
+    ids = df.set_index("id")
+    tk_ab, tk_w = ids.loc["xdi_2000_tukumov_2000"], ids.loc["wld_2000_tukumov_2000"]
+    rows.append({"panel": "abroad", "id": "derived_share_tukumov_2000", "value": 100 * tk_ab["value"] / tk_w["value"],
+                 "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
+                 "label": f"Derived: {_who(tk_ab['source_key'])}, abroad / world",
+                 "source_key": tk_ab["source_key"], "locator": "derived: xdi_2000_tukumov_2000 / wld_2000_tukumov_2000"})
+    claim = ids.loc["askhat_groups_top3_share"]
+    rows.append({"panel": "top3", "id": "askhat_groups_top3_share", "value": claim["value"], "value_low": np.nan,
+                 "value_high": np.nan, "kind": claim["kind"], "derived": False, "year": claim["year"],
+                 "label": f"{_who(claim['source_key'])}: printed", "source_key": claim["source_key"],
+                 "locator": claim["locator"]})
+    names = {"askhat_t1:mendikulova_2001": "Table 1, Mendikulova column", "askhat_t1:tatimov_2003": "Table 1, Tatimov column",
+             "askhat_t2:official": "Table 2, 'Official data' column"}
+    for _, t in top3_shares(df).iterrows():
+        rows.append({"panel": "top3", "id": f"derived_top3_{t['table_ref'].replace(':', '_')}", "value": t["share_pct"],
+                     "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
+                     "label": f"Derived: {names.get(t['table_ref'], t['table_ref'])}",
+                     "source_key": t["source_key"], "locator": f"derived ({t['basis']}): rows {t['ids'].replace(';', ', ')}"})
+    off = official_by_country(df)
+    offi = off[off["basis"] == "official"]
+    top = offi[offi["iso3"].isin(TOP3)]
+    rows.append({"panel": "top3", "id": "derived_top3_census", "value": 100 * top["value"].sum() / offi["value"].sum(),
+                 "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
+                 "label": f"Derived: latest census/official counts, {len(offi)} countries",
+                 "source_key": ";".join(sorted(set(offi["source_key"]))),
+                 "locator": "derived: rows " + ", ".join(sorted(offi["id"]))})
+    out = pd.DataFrame(rows)
+    out["year"] = out["year"].astype("Int64")
+    return out
+
+
+@register("diaspora-shares", chapter=CHAPTER,
+          title="One-third abroad? Ninety per cent in three countries? Printed shares against derived ones",
+          caption=lambda d: (
+              f"Left: share of all Kazakhs living outside Kazakhstan. Right: share of the diaspora living in China, "
+              f"Uzbekistan and Russia. Coloured markers are shares printed by the sources (bars: printed ranges); black "
+              f"diamonds are shares we derived from the figures in the data (the calculation is in the locator column "
+              f"of the CSV). The seed's 'about one-third' has no number to plot."),
+          alt=lambda d: (
+              f"Two dot charts of percentages. The printed share abroad of 30 to 35 per cent matches the share implied "
+              f"by a five-million diaspora, while census counts imply about "
+              f"{d.loc[d['id'] == 'derived_share_derived_sum_official', 'value'].iloc[0]:.0f} per cent. The three largest "
+              f"host countries hold {d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].min():.0f} to "
+              f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].max():.0f} per cent in the derived shares."))
+def diaspora_shares():
+    from matplotlib.lines import Line2D
+
+    df = load()
+    d = shares_data(df)
+    panels = [("abroad", "Share of all Kazakhs living abroad"), ("top3", "Share of the diaspora in China, Uzbekistan, Russia")]
+    n_max = max((d["panel"] == p).sum() for p, _ in panels)
+    fig, axes = style.new_figure(0.3 * n_max + 2.2, nrows=2, ncols=1, layout="constrained",
+                                 gridspec_kw={"height_ratios": [(d["panel"] == p).sum() + 1 for p, _ in panels]})
+    for ax, (p, title) in zip(axes, panels):
+        g = d[d["panel"] == p].reset_index(drop=True)
+        for i, r in g.iterrows():
+            ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+            if r["derived"]:
+                ax.scatter([r["value"]], [i], s=55, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
+                           linewidths=1.4, zorder=4)
+                ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
+                            va="center", fontsize=7.5)
+                continue
+            c, _ = style.KIND_STYLE[r["kind"]]
+            if not math.isnan(r["value_low"]):
+                ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=3, zorder=2)
+                for v in (r["value_low"], r["value_high"]):
+                    ax.plot([v], [i], marker="|", color=c, ms=8)
+                ax.annotate(f"{r['value_low']:.0f}\u2013{r['value_high']:.0f}%", (r["value_high"], i), xytext=(7, 0),
+                            textcoords="offset points", va="center", fontsize=7.5)
+            if not math.isnan(r["value"]):
+                _marker(ax, r["value"], i, r["kind"], hollow=pd.isna(r["year"]))
+                ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
+                            va="center", fontsize=7.5)
+        ax.set_yticks(range(len(g)), g["label"], fontsize=7.5)
+        ax.set_ylim(len(g) - 0.5, -0.6)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Per cent")
+        ax.grid(axis="x")
+        ax.set_title(title, fontsize=9)
+    fig.suptitle("Printed shares against shares derived from the data", fontsize=10, fontweight="bold", x=0.02, ha="left")
+    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    hs = _kind_handles(kinds) + [
+        Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"),
+        Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
+               label="Derived from the data (computed here)")]
+    fig.legend(handles=hs, loc="outside lower center", ncol=2, fontsize=7.5)
+    return fig, d
