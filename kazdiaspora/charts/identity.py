@@ -88,9 +88,22 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False))
 
 
+# Short names for sources inside charts where the author-year cite would be unclear (anonymous
+# or untitled entries, several 'Wikipedia contributors' entries). Labels only: no figures.
+SOURCE_LABELS = {
+    "ehistory_azerbaijanis": "e-history.kz portal (seed document)",
+    "gh_kz_census_script": "anonymous census data script",
+    "seed_iran_kazakhs": "article on the Kazakhs of Iran (seed document)",
+    "wp_azerbaijanis_kz": "English Wikipedia",
+    "wp_zhanaozen": "English Wikipedia",
+}
+
+
 def source_label(key: str) -> str:
-    """A short name for a source inside a chart: the author-year cite, or for the many
-    'Wikipedia contributors' entries, 'Wikipedia: <title>' so that they stay distinguishable."""
+    """A short name for a source inside a chart: :data:`SOURCE_LABELS` or the author-year cite;
+    other 'Wikipedia contributors' entries become 'Wikipedia, <title>' to stay distinguishable."""
+    if key in SOURCE_LABELS:
+        return SOURCE_LABELS[key]
     cite = bib.short_cite(key)
     if cite.startswith("Wikipedia contributors"):
         title = bib.entries()[key].fields.get("title", key)
@@ -205,21 +218,31 @@ MAP_EAST_LIMIT = 123.0
 MAP_MARGIN = 0.02  # of the frame's width, added on every side
 
 
-def extent_for_frame(project, unproject, xlim, ylim, iterations: int = 30):
-    """The lon/lat extent whose frame in :func:`kazdiaspora.basemap.draw_basemap` is ``xlim``,
-    ``ylim``. draw_basemap frames a map by the projected mid-lines of its extent (x from the
-    extent's west and east ends at the centre latitude, y from its south and north ends at the
-    centre longitude); this inverts that by fixed-point iteration."""
-    x0, x1 = xlim
-    y0, y1 = ylim
-    lon_c, lat_c = unproject((x0 + x1) / 2, (y0 + y1) / 2)
+def _solve(f, target: float, lo: float, hi: float, iterations: int = 80) -> float:
+    """x in [lo, hi] with f(x) == target, by bisection (f monotonic on the interval)."""
+    flo = f(lo) - target
     for _ in range(iterations):
-        _, yc = project(lon_c, lat_c)
-        xc, _ = project(lon_c, lat_c)
-        lon0, _ = unproject(x0, yc)
-        lon1, _ = unproject(x1, yc)
-        _, lat0 = unproject(xc, y0)
-        _, lat1 = unproject(xc, y1)
+        mid = (lo + hi) / 2
+        fm = f(mid) - target
+        if (fm < 0) == (flo < 0):
+            lo, flo = mid, fm
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def extent_for_frame(project, xlim, ylim, iterations: int = 20):
+    """The lon/lat extent whose frame in :func:`kazdiaspora.basemap.draw_basemap` is ``xlim``,
+    ``ylim``. draw_basemap frames a map by the projected mid-lines of its extent: x runs between
+    the extent's west and east ends at its centre latitude, y between its south and north ends at
+    its centre longitude. This inverts that (bisection inside a fixed-point loop)."""
+    lon0, lon1, lat0, lat1 = -100.0, 179.0, -80.0, 85.0
+    lon_c, lat_c = 60.0, 40.0
+    for _ in range(iterations):
+        lon0 = _solve(lambda lo: project(lo, lat_c)[0], xlim[0], lon_c - 170, lon_c)
+        lon1 = _solve(lambda lo: project(lo, lat_c)[0], xlim[1], lon_c, lon_c + 170)
+        lat0 = _solve(lambda la: project(lon_c, la)[1], ylim[0], -60.0, 85.0)
+        lat1 = _solve(lambda la: project(lon_c, la)[1], ylim[1], -60.0, 85.0)
         lon_c, lat_c = (lon0 + lon1) / 2, (lat0 + lat1) / 2
     return (float(lon0), float(lon1), float(lat0), float(lat1))
 
@@ -231,6 +254,12 @@ def map_frame(countries_lonlat, isos, crs) -> tuple[tuple[float, float], tuple[f
     x0, y0, x1, y1 = geom.to_crs(crs).total_bounds
     m = (x1 - x0) * MAP_MARGIN
     return (float(x0 - m), float(x1 + m)), (float(y0 - m), float(y1 + m))
+
+
+def named_only_as_group(note) -> bool:
+    """True when a scripts row's note says the seed names the country only as one of
+    'the CIS countries' (the book's reading), not individually."""
+    return "names none" in str(note or "")
 
 
 def scripts_plotted() -> pd.DataFrame:
@@ -269,9 +298,8 @@ def scripts_map():
 
     crs = basemap.CENTRAL_ASIA_LCC
     fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     xlim, ylim = map_frame(basemap.load_layer("countries"), list(plotted["iso3"]) + [HOMELAND], crs)
-    extent = extent_for_frame(fwd.transform, inv.transform, xlim, ylim)
+    extent = extent_for_frame(fwd.transform, xlim, ylim)
     fig, ax = style.new_figure(4.3, layout="constrained")
     bm = basemap.draw_basemap(ax, extent=extent, crs=crs, graticule_step=10,
                               scale_bar=False, rivers=False, lakes=True, aral="modern")
@@ -294,6 +322,7 @@ def scripts_map():
 
     # labels: host countries with a script, plus the homeland
     names = dict(zip(plotted["iso3"], plotted["country"]))
+    unnamed = set(plotted.loc[plotted["note"].map(named_only_as_group), "iso3"])
     label_rows = [(iso, names[iso]) for iso in plotted["iso3"]]
     label_rows.append((HOMELAND, "KAZAKHSTAN\n(homeland)"))
     fig.canvas.draw()
@@ -306,6 +335,7 @@ def scripts_map():
         p = geom.representative_point()
         t = ax.text(p.x, p.y, name, ha="center", va="center", fontsize=7.5,
                     fontweight="bold" if iso == HOMELAND else "normal", zorder=6,
+                    fontstyle="italic" if iso in unnamed else "normal",
                     bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
         bb = t.get_window_extent(renderer)
         (x0, y0), (x1, y1) = inv.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
@@ -324,8 +354,11 @@ def scripts_map():
     handles = [Patch(facecolor=c, edgecolor="black", hatch=h, label=lab) for lab, c, h in SCRIPT_STYLE.values()]
     handles.append(Patch(facecolor="white", edgecolor="black", linewidth=1.6, label="Kazakhstan (homeland)"))
     handles.append(Patch(facecolor=style.LAND, edgecolor=style.GREY, label="Not covered by the source"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5,
-               title="Script Kazakh communities write in, as the seed paper describes it")
+    if unnamed:
+        handles.append(Patch(facecolor="none", edgecolor="none",
+                             label="Italic name: not named by the paper (its \u2018CIS countries\u2019)"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncols=3, fontsize=7.5,
+              title="Script Kazakh communities write in, as the seed paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
     return fig, plotted
 
@@ -348,9 +381,14 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
              f"Filled markers: dates printed in the seed paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
     if len(other):
         o = other.iloc[0]
+        pre = " a report published before the event" if "pre-event" in str(o["note"]) else " a news report"
         parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which the seed paper mentions without a "
                      f"date or place; its date and place ({format_date(o['date'])}, {o['place_as_printed']}) come "
-                     f"from {source_label(o['source_key'])}, a report published before the event. ")
+                     f"from {source_label(o['source_key'])},{pre}. ")
+    moved = d[(d["date_source"] == "seed") & (d["source_key"] != SEED_PAPER)]
+    for r in moved.itertuples():
+        parts.append(f"The seed paper dates the {ordinal(r.number)} but names no place; the place comes from "
+                     f"{source_label(r.source_key)}. ")
     parts.append("Places are given as each source prints them; a count of countries appears only where a source "
                  "reports it after the event.")
     return "".join(parts)
@@ -384,10 +422,13 @@ def kurultays_timeline():
             lines.append(f"delegations from {int(r['countries'])} countries")
         if not seeded:
             lines.append(f"date, place: {source_label(r['source_key'])}")
+        elif r["source_key"] != SEED_PAPER:
+            what = "place, countries" if pd.notna(r["countries"]) else "place"
+            lines.append(f"{what}: {source_label(r['source_key'])}")
         ax.text(r["x"], y * 0.6, "\n".join(lines), ha="center", va="bottom" if y > 0 else "top",
                 fontsize=7.5, linespacing=1.15,
                 fontstyle="normal" if seeded else "italic")
-    ax.set_ylim(-2.6, 2.6)
+    ax.set_ylim(-2.3, 2.5)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     _add_year_axis(ax, lo, hi, 5)
@@ -440,7 +481,7 @@ def survey_grid():
     questions = d.drop_duplicates("row")[["row", "question"]]
     countries = d.drop_duplicates("col")[["col", "country"]]
     nq, nc = len(questions), len(countries)
-    fig, ax = style.new_figure(0.75 * nq + 0.9, layout="constrained")
+    fig, ax = style.new_figure(0.6 * nq + 0.8, layout="constrained")
     yes_colour = style.OKABE_ITO["bluish_green"]
     for r in d.itertuples():
         x, y = r.col, nq - r.row
@@ -460,7 +501,8 @@ def survey_grid():
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
-    ax.set_title("The diaspora's position in four host countries (seed paper, Table 3)", pad=4)
+    fig.suptitle("The diaspora in four host countries: seed paper, Table 3", x=0.01, ha="left",
+                 fontsize=10, fontweight="bold")
     return fig, d
 
 
@@ -501,8 +543,9 @@ def _aze_caption(d: pd.DataFrame) -> str:
              f"Census counts for {', '.join(map(str, yrs))} are relayed by {cen['source_label'].nunique()} "
              f"secondary sources. "]
     if len(und):
-        parts.append(f"The e-history.kz figure ({style.fmt_int(und['value'].iloc[0])}) is undated and matches none "
-                     "of the census counts. ")
+        v = und["value"].iloc[0]
+        match = "matches one of" if (cen["value"] == v).any() else "matches none of"
+        parts.append(f"The e-history.kz figure ({style.fmt_int(v)}) is undated and {match} the census counts. ")
     if len(dup):
         y = int(dup["year"].iloc[0])
         parts.append(f"For {y} the two relays disagree ({' vs '.join(style.fmt_int(v) for v in dup['value'])}). ")
@@ -533,7 +576,7 @@ def azerbaijanis_by_source():
         prev_panel = r["panel"]
     xmax = d["value"].max() * 1.25
     seen = set()
-    open_sources = sorted(k for k in d.loc[d["kind"] == "census", "source_key"].unique())[1:]
+    open_sources = set(d.loc[d["note"].str.contains("tier D", regex=False), "source_key"])
     for (_, r), yy in zip(d.iterrows(), ys):
         colour, marker = style.KIND_STYLE[r["kind"]]
         hollow = r["source_key"] in open_sources
@@ -556,8 +599,11 @@ def azerbaijanis_by_source():
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
     ax.set_xlabel("Azerbaijanis (persons)")
-    ax.legend(loc="lower right", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY)
-    ax.set_title("Azerbaijanis in Kazakhstan: every figure by source")
+    ax.xaxis.set_major_locator(__import__("matplotlib.ticker", fromlist=["MultipleLocator"]).MultipleLocator(
+        50000 if xmax > 100000 else 20000))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.16), ncols=1, fontsize=7.5)
+    fig.suptitle("Azerbaijanis in Kazakhstan: every figure by source", x=0.01, ha="left",
+                 fontsize=10, fontweight="bold")
     return fig, d
 
 
@@ -604,9 +650,10 @@ def _tp_caption(d: pd.DataFrame) -> str:
     tp = d[d["table"] == "turning_points"]
     return (f"{len(tp)} turning points named in the seed documents, with the later World Kurultays added on one row "
             f"({(d['table'] == 'kurultays').sum()} dates). Each row gives the date at the precision its source gives "
-            "and the source of that date; bars show events that lasted longer than a day. Where a seed names an "
-            "event without printing its date, the date comes from another source, named on the row. The years of "
-            "the famine are those of the article on the Kazakhs of Iran; other sources begin it a year earlier.")
+            "and the source of that date; bars show events that lasted longer than a day. Where a seed document "
+            "names an event without printing its date, the date comes from another source, named on the row. The "
+            "famine's years are those printed in the article on the Kazakhs of Iran; the data notes that other "
+            "sources give a different start year.")
 
 
 def _tp_alt(d: pd.DataFrame) -> str:
@@ -653,7 +700,7 @@ def turning_points_timeline():
     _add_year_axis(ax, lo, hi, 10)
     ax.set_xlabel("Year")
     ax.tick_params(axis="y", length=0)
-    ax.legend(loc="lower left", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY,
-              title="Theme (open marker: date not in the seed paper)")
-    ax.set_title("Turning points named in the seed documents")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.12), ncols=4, fontsize=7.5,
+              title="Theme (open marker: date not printed in the seed paper)")
+    fig.suptitle("Turning points named in the seed documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
     return fig, d

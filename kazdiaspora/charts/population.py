@@ -37,7 +37,7 @@ GROUP_CODES = ("KAZ", "WLD", "XDI", "XCI", "XOT")
 OFFICIAL_KINDS = ("census", "official_statistics", "official_estimate")
 """Kinds of figure treated as a census or official count (statements of politicians are not)."""
 
-SERIES_HOSTS = ("KAZ", "CHN", "UZB", "RUS", "MNG", "TKM", "KGZ", "USA")
+SERIES_HOSTS = ("KAZ", "CHN", "UZB", "RUS", "MNG", "TKM", "KGZ")
 """Countries of the census small multiples (Kazakhstan first, then the main host countries)."""
 
 TOP3 = ("CHN", "UZB", "RUS")
@@ -346,8 +346,8 @@ def population_sources_by_country():
     shades = ["#f2f2f2", "#e4e4e4", "#ffffff"]
     for (label, lo, hi), sh in zip(tiers, shades):
         ax.axvspan(max(lo, xmin), min(hi, xmax), color=sh, zorder=0, lw=0)
-        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.75, f"Seed size class:\n{label}", ha="center",
-                va="bottom", fontsize=7.5, color=style.GREY)
+        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.55, f"Seed size class: {label}", ha="center",
+                va="bottom", fontsize=7.5, color="#444444")
     for t in tiers[1:]:
         ax.axvline(t[1], color=style.GREY, lw=0.6, ls=":", zorder=1)
     for i in range(n):
@@ -383,7 +383,8 @@ def population_sources_by_country():
     hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated figure (hollow)"))
     hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
     hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
-    fig.legend(handles=hs, loc="outside lower center", ncol=3, fontsize=7.5, title="Kind of source")
+    ax.legend(handles=hs, loc="lower right", ncol=1, fontsize=7.5, title="Kind of source", frameon=True,
+              facecolor="white", edgecolor=style.LIGHT_GREY, framealpha=1)
     return fig, d
 
 
@@ -435,15 +436,17 @@ def census_series():
         ax.grid(axis="y")
         ax.set_xlim(y0 - 5, y1 + 5)
     for ax in axes[len(isos):]:
-        ax.set_visible(False)
+        ax.axis("off")
     for ax in axes[:len(isos)][-ncol:]:
         ax.set_xlabel("Census or reference year")
+        ax.xaxis.set_tick_params(labelbottom=True)
     fig.supylabel("Kazakhs counted (persons)", fontsize=9)
     fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
     kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     from matplotlib.lines import Line2D
     hs = _kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")]
-    fig.legend(handles=hs, loc="outside lower center", ncol=4, fontsize=7.5)
+    legend_ax = axes[len(isos)] if len(isos) < len(axes) else axes[0]
+    legend_ax.legend(handles=hs, loc="center", fontsize=7.5, title="Kind of count")
     return fig, d
 
 
@@ -471,24 +474,33 @@ def _map_crs():
         return "+proj=lcc +lat_0=45 +lon_0=70 +lat_1=35 +lat_2=55 +datum=WGS84 +units=m +no_defs"
 
 
-ANCHOR_RADIUS_KM = 1200
+ANCHOR_RADIUS_KM = 600
 """A host country's symbol sits in the part of it within this distance of Kazakhstan (if any)."""
+
+MAP_RADIUS_KM = 2000
+"""Host countries whose symbol lies farther than this from Kazakhstan are listed beside the map."""
 
 
 def symbol_anchor(country_geom, home_geom, radius_m: float):
-    """Point for a country's symbol: representative point of the part near ``home_geom``, else of the whole."""
+    """Point for a country's symbol: the centre of the part near ``home_geom``, else of the whole country.
+
+    "Near" is within ``radius_m`` of ``home_geom`` (both in a metric projection). The centroid is
+    used when it falls inside that part, else its representative point.
+    """
     near = country_geom.intersection(home_geom.buffer(radius_m))
     g = near if (not near.is_empty and near.area > 0.02 * country_geom.area) else country_geom
-    return g.representative_point()
+    c = g.centroid
+    return c if g.contains(c) else g.representative_point()
 
 
-def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0):
+def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None):
     """Greedy label placement: for each point (in order), the first free candidate position.
 
     ``points``: [(x, y)] in display units; ``sizes``: symbol radius per point; ``labels_wh``:
-    [(w, h)] per label. Candidates: right, left, above, below, then the diagonals, then farther
-    out. A candidate is free if its box overlaps no placed label, no symbol disc of another
-    point and no box in ``obstacles``. Returns [(x, y, ha, va)] (x, y: anchor of the text).
+    [(w, h)] per label; ``bounds``: optional (x0, y0, x1, y1) the labels must stay inside.
+    Candidates: right, left, above, below, then the diagonals, then farther out. A candidate is
+    free if its box overlaps no placed label, no symbol disc of another point and no box in
+    ``obstacles``. Returns [(x, y, ha, va)] (x, y: anchor of the text).
     """
     placed: list[tuple[float, float, float, float]] = list(obstacles)
     out = []
@@ -499,6 +511,8 @@ def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0):
         return (x0, y0, x0 + w, y0 + h)
 
     def hits(b, own):
+        if bounds is not None and (b[0] < bounds[0] or b[1] < bounds[1] or b[2] > bounds[2] or b[3] > bounds[3]):
+            return True
         for q in placed:
             if b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3]:
                 return True
@@ -513,11 +527,12 @@ def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0):
     for i, ((x, y), r, (w, h)) in enumerate(zip(points, sizes, labels_wh)):
         choice = None
         for f in (1.0, 1.8, 2.8, 4.0):
-            d = (r + pad) * f
+            d = r + pad * f + (f - 1) * 6
+            e = d * 0.75
             cands = [(x + d, y, "left", "center"), (x - d, y, "right", "center"),
                      (x, y + d, "center", "bottom"), (x, y - d, "center", "top"),
-                     (x + d * 0.75, y + d * 0.75, "left", "bottom"), (x - d * 0.75, y + d * 0.75, "right", "bottom"),
-                     (x + d * 0.75, y - d * 0.75, "left", "top"), (x - d * 0.75, y - d * 0.75, "right", "top")]
+                     (x + e, y + e, "left", "bottom"), (x - e, y + e, "right", "bottom"),
+                     (x + e, y - e, "left", "top"), (x - e, y - e, "right", "top")]
             for cx, cy, ha, va in cands:
                 b = box(cx, cy, w, h, ha, va)
                 if not hits(b, i):
@@ -533,8 +548,31 @@ def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0):
 
 
 def map_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The map's figure per host country, where it is drawn (``on_map``) and the symbol's position."""
     df = load() if df is None else df
-    return official_by_country(df)
+    d = official_by_country(df)
+    crs = _map_crs()
+    world = _load_layer("countries").to_crs(crs).sort_values("iso3").reset_index(drop=True)
+    geo = dict(zip(world["iso3"], world.geometry))
+    home = geo["KAZ"]
+    xs, ys, on = [], [], []
+    for iso in d["iso3"]:
+        if iso in geo:
+            p = symbol_anchor(geo[iso], home, ANCHOR_RADIUS_KM * 1000)
+            xs.append(round(p.x, 0))
+            ys.append(round(p.y, 0))
+            on.append(bool(p.distance(home) <= MAP_RADIUS_KM * 1000))
+        else:
+            xs.append(np.nan)
+            ys.append(np.nan)
+            on.append(False)
+    d["map_x"], d["map_y"], d["on_map"] = xs, ys, on
+    return d
+
+
+def _beyond_text(r) -> str:
+    when = f"{r['year']}" if r["basis"] == "official" else "median"
+    return f"{r['country']}: {style.fmt_people(r['value'])} ({when})"
 
 
 @register("diaspora-map", chapter=CHAPTER,
@@ -543,130 +581,151 @@ def map_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
               f"Circle area is proportional to the number of Kazakhs. Filled circles: the latest census or official "
               f"count dated {CURRENT_SINCE} or later ({int((d['basis'] == 'official').sum())} countries; the year is in "
               f"the label). Hollow circles: countries without such a count, sized by the median of their current "
-              f"figures (derived, {int((d['basis'] == 'median').sum())} countries). Countries beyond the map are listed "
-              f"in the box. The CSV gives, for every country, the range of all current figures."),
+              f"figures (derived, {int((d['basis'] == 'median').sum())} countries). Host countries more than "
+              f"{MAP_RADIUS_KM:,} km from Kazakhstan are listed beside the map. The CSV gives, for every country, the "
+              f"range of all current figures (range_low, range_high)."),
           alt=lambda d: (
-              f"Map of Eurasia centred on Kazakhstan with proportional circles on {len(d)} host countries. The largest "
-              f"are {d['country'].iloc[0]}, {d['country'].iloc[1]} and {d['country'].iloc[2]}; smaller communities in "
-              f"Mongolia, Central Asia, Turkey, Iran and Europe appear as small circles."))
+              f"Map of Central Eurasia centred on Kazakhstan with proportional circles on {int(d['on_map'].sum())} "
+              f"neighbouring host countries and a list of {int((~d['on_map']).sum())} distant ones. The largest "
+              f"circles are {d['country'].iloc[0]}, {d['country'].iloc[1]} and {d['country'].iloc[2]}; the others are "
+              f"one or two orders of magnitude smaller."))
 def diaspora_map():
-    import geopandas as gpd
     from matplotlib.lines import Line2D
 
     df = load()
     d = map_data(df)
     crs = _map_crs()
-    world = _load_layer("countries").to_crs(crs)
-    world = world.sort_values("iso3").reset_index(drop=True)
-    geo = dict(zip(world["iso3"], world.geometry))
-    home = geo["KAZ"]
-    fig, ax = style.new_figure(4.9, layout="constrained")
+    world = _load_layer("countries").to_crs(crs).sort_values("iso3").reset_index(drop=True)
+    home = world.loc[world["iso3"] == "KAZ"].geometry.iloc[0]
+    fig, (ax, side) = style.new_figure(4.3, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
     ax.set_facecolor(style.WATER)
-    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3, zorder=1)
-    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e9dcc0", edgecolor="#8a7f6a", linewidth=0.7, zorder=2)
     hosts = set(d["iso3"])
-    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#efe9dc", edgecolor="#9a9488", linewidth=0.4, zorder=1.5)
-    # extent: every host on the map plus a margin
-    on_map = d[d["iso3"].isin(geo)].copy()
-    off_map = d[~d["iso3"].isin(geo)].copy()
-    pts = {iso: symbol_anchor(geo[iso], home, ANCHOR_RADIUS_KM * 1000) for iso in on_map["iso3"]}
-    xs = [p.x for p in pts.values()] + [home.bounds[0], home.bounds[2]]
-    ys = [p.y for p in pts.values()] + [home.bounds[1], home.bounds[3]]
-    padx, pady = 0.08 * (max(xs) - min(xs)), 0.12 * (max(ys) - min(ys))
+    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3, zorder=1)
+    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.4, zorder=1.5)
+    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.8, zorder=2)
+    on_map = d[d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    off_map = d[~d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    xs = list(on_map["map_x"]) + [home.bounds[0], home.bounds[2]]
+    ys = list(on_map["map_y"]) + [home.bounds[1], home.bounds[3]]
+    padx, pady = 0.10 * (max(xs) - min(xs)), 0.14 * (max(ys) - min(ys))
     ax.set_xlim(min(xs) - padx, max(xs) + padx)
     ax.set_ylim(min(ys) - pady, max(ys) + pady)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_visible(True)
-        s.set_color(style.GREY)
-    # circle area ∝ persons: s (pt^2) = k * value; largest circle ~ 0.55 in across
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for sp in ax.spines.values():
+        sp.set_visible(True)
+        sp.set_color(style.GREY)
+    ax.set_title("Kazakhs abroad: latest census or official count per host country")
+    # circle area ∝ persons: s (pt²) = k * value; the largest circle ~0.5 in across
     vmax = d["value"].max()
-    k = (0.55 * 72) ** 2 / vmax
+    k = (0.5 * 72) ** 2 / vmax * math.pi / 4
     colour = style.OKABE_ITO["blue"]
+    for _, r in on_map.iterrows():
+        filled = r["basis"] == "official"
+        ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
+                   edgecolor="black" if filled else colour, linewidths=0.5 if filled else 1.3,
+                   alpha=0.85 if filled else 1, zorder=4)
+    hp = home.representative_point()
+    home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=8, ha="center", va="center", color="#5e5035",
+                         fontweight="bold", zorder=3)
+    # side panel: size legend and the distant hosts
+    side.axis("off")
+    refs = _reference_sizes(vmax, d["value"].min())
+    hs = [Line2D([], [], ls="", marker="o", ms=math.sqrt(k * v), mfc=colour, mec="black", mew=0.5, alpha=0.85,
+                 label=style.fmt_people(v)) for v in refs]
+    hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=colour, mew=1.3,
+                     label="no census or\nofficial count:\nmedian of current\nfigures (derived)"))
+    side.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.2, borderpad=0.2,
+                fontsize=7.5, handletextpad=1.0, bbox_to_anchor=(0, 1))
+    if len(off_map):
+        side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
+                  transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3)
+    # labels: placed after the layout is final, in display units, kept out of the layout
     fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     trans = ax.transData
     disp_pts, radii, texts = [], [], []
-    on_map = on_map.sort_values(["value", "iso3"], ascending=[False, True])
     for _, r in on_map.iterrows():
-        p = pts[r["iso3"]]
-        s = k * r["value"]
-        filled = r["basis"] == "official"
-        ax.scatter([p.x], [p.y], s=s, facecolor=colour if filled else "white", edgecolor=colour if not filled else "black",
-                   linewidths=1.2 if not filled else 0.5, alpha=0.85 if filled else 1, zorder=4)
-        px, py = trans.transform((p.x, p.y))
-        disp_pts.append((px, py))
-        radii.append(math.sqrt(s / math.pi) * fig.dpi / 72)
-        when = f", {r['year']}" if filled else ", median"
-        texts.append(f"{r['country']}\n{style.fmt_people(r['value'])}{when}")
-    # measure label sizes, then place them without overlaps
+        disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
+        radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
+        when = f"{r['year']}" if r["basis"] == "official" else "median"
+        texts.append(f"{r['country']}\n{style.fmt_people(r['value'])}, {when}")
     fs = 7.5
-    renderer = fig.canvas.get_renderer()
     whs = []
     for t in texts:
-        tt = ax.text(0, 0, t, fontsize=fs)
+        tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
         bb = tt.get_window_extent(renderer)
-        whs.append((bb.width + 2, bb.height + 2))
+        whs.append((bb.width + 3, bb.height + 3))
         tt.remove()
-    hx, hy = trans.transform((home.representative_point().x, home.representative_point().y))
-    home_label = ax.text(home.representative_point().x, home.representative_point().y, "KAZAKHSTAN", fontsize=8,
-                         ha="center", va="center", color="#6b5d3f", fontweight="bold", zorder=3)
     hb = home_label.get_window_extent(renderer)
-    obstacles = [(hb.x0, hb.y0, hb.x1, hb.y1)]
-    spots = place_labels(disp_pts, radii, whs, obstacles=obstacles)
+    axb = ax.get_window_extent(renderer)
+    spots = place_labels(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
+                         bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
     inv = trans.inverted()
-    for (x, y, ha, va), t, (px, py) in zip(spots, texts, disp_pts):
+    for (x, y, ha, va), t in zip(spots, texts):
         dx, dy = inv.transform((x, y))
-        ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
-                bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
-    # inset list of hosts beyond the map
-    if len(off_map):
-        lines = ["Beyond the map:"] + [
-            f"{r['country']}: {style.fmt_people(r['value'])}" + (f" ({r['year']})" if r["basis"] == "official" else " (median)")
-            for _, r in off_map.sort_values(["value", "iso3"], ascending=[False, True]).iterrows()]
-        ax.text(0.99, 0.02, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
-                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=style.GREY, lw=0.5), zorder=7)
-    # legend of reference sizes
-    refs = _reference_sizes(d["value"].max(), d["value"].min())
-    hs = [ax.scatter([], [], s=k * v, facecolor=colour, edgecolor="black", linewidths=0.5, alpha=0.85,
-                     label=style.fmt_people(v)) for v in refs]
-    hs.append(Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec=colour, mew=1.2,
-                     label="no census/official\ncount: median of\ncurrent figures"))
-    ax.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.3, borderpad=0.8,
-              frameon=True, facecolor="white", edgecolor=style.GREY, fontsize=7.5, framealpha=0.9)
-    ax.set_title("Where Kazakhs live abroad: latest census or official count per host country")
+        txt = ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
+                      bbox=dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.75))
+        txt.set_in_layout(False)
     return fig, d
 
 
 def _reference_sizes(vmax: float, vmin: float) -> list[float]:
     """Round reference sizes for the legend: powers of ten from the largest down (at most three)."""
     top = 10 ** math.floor(math.log10(vmax))
-    refs = [top, top / 10, top / 100]
-    return [r for r in refs if r >= min(vmin, top / 100)][:3]
+    return [top, top / 10, top / 100]
 
 
 # ----------------------------------------------------------------------------- figure 4: totals
+def _who(key: str, maxlen: int = 30) -> str:
+    from .. import bib
+
+    s = bib.short_cite(key)
+    if len(s) > maxlen:
+        year = s[s.rfind("("):]
+        s = s[: maxlen - len(year) - 2].rstrip() + "\u2026 " + year
+    return s
+
+
+TABLE_COLUMN = {"askhat_t1:mendikulova_2001": "Table 1, Mendikulova col.",
+                "askhat_t1:tatimov_2003": "Table 1, Tatimov col.",
+                "askhat_t2:official": "Table 2, official col.",
+                "askhat_t2:field_2007_2009": "Table 2, field-study col."}
+
+
+def _label(r) -> str:
+    who = _who(r["source_key"])
+    if isinstance(r.get("table_ref"), str) and r["table_ref"] in TABLE_COLUMN:
+        who += ", " + TABLE_COLUMN[r["table_ref"]]
+    when = "undated" if pd.isna(r["year"]) else str(r["year"])
+    return f"{who}, {when}"
+
+
 def diaspora_totals_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every printed figure for all Kazakhs abroad, plus the derived sum of the map's figures."""
+    """Every printed figure for all Kazakhs abroad, plus derived sums of the map's figures."""
     df = load() if df is None else df
     p = person_counts(df)
     x = p[p["iso3"] == "XDI"]
-    out = _plotted(x, {"derived": False, "label": ""})
+    out = _plotted(x, {"derived": False})
+    out["table_ref"] = x["table_ref"].to_numpy()
+    out["label"] = [_label(r) for _, r in out.iterrows()]
     off = official_by_country(df)
     offi = off[off["basis"] == "official"]
-    ids = sorted(offi["id"])
     derived = [
         {"id": "derived_sum_official", "iso3": "XDI", "value": float(offi["value"].sum()),
          "kind": "derived", "derived": True, "year": pd.NA,
-         "label": f"Sum of latest census/official counts, {len(offi)} countries (derived)",
+         "label": f"Derived: sum of census/official counts ({len(offi)} countries)",
          "source_key": ";".join(sorted(set(offi["source_key"]))),
-         "locator": "derived: sum of rows " + ", ".join(ids)},
+         "locator": "derived: sum of rows " + ", ".join(sorted(offi["id"]))},
         {"id": "derived_sum_all_map", "iso3": "XDI", "value": float(off["value"].sum()),
          "kind": "derived", "derived": True, "year": pd.NA,
-         "label": f"Same plus medians for {len(off) - len(offi)} countries without a count (derived)",
+         "label": f"Derived: the map's figures summed ({len(off)} countries)",
          "source_key": ";".join(sorted(set(";".join(off["source_key"]).split(";")))),
-         "locator": "derived: sum of the map's figures for all " f"{len(off)} host countries"},
+         "locator": f"derived: sum of the map's figures for {len(off)} host countries (official counts; medians for "
+                    f"{len(off) - len(offi)})"},
     ]
     out = pd.concat([out, pd.DataFrame(derived)], ignore_index=True)
     out["year"] = out["year"].astype("Int64")
@@ -675,10 +734,9 @@ def diaspora_totals_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _who(key: str) -> str:
-    from .. import bib
-
-    return bib.short_cite(key)
+def _claim_range(d: pd.DataFrame) -> tuple[float, float]:
+    p = d[~d["derived"]]
+    return float(p[["value", "value_low"]].min().min()), float(p[["value", "value_high"]].max().max())
 
 
 @register("diaspora-totals", chapter=CHAPTER,
@@ -686,57 +744,53 @@ def _who(key: str) -> str:
           caption=lambda d: (
               f"Every figure in the data for all Kazakhs living outside Kazakhstan ({int((~d['derived']).sum())} "
               f"figures), coloured and shaped by kind of source, against two sums we computed from the host-country "
-              f"figures (black diamonds, derived, not data): the latest census or official counts, and the same "
-              f"plus the median figure of countries without a count. Undated figures are hollow."),
+              f"figures (black diamonds; derived, not data): the latest census or official counts, and the map's "
+              f"figure for every host country (official counts plus medians where there is none). Undated figures "
+              f"are hollow; the bar is a printed range."),
           alt=lambda d: (
               f"Horizontal dot chart of {int((~d['derived']).sum())} published totals of the Kazakh diaspora, from "
-              f"{style.fmt_people(d.loc[~d['derived'], 'value'].min())} to "
-              f"{style.fmt_people(d.loc[~d['derived'], ['value', 'value_high']].max().max())}, against the derived "
-              f"sum of census counts of {style.fmt_people(d.loc[d['id'] == 'derived_sum_official', 'value'].iloc[0])}, "
-              f"which is well below the claims of five million."))
+              f"{style.fmt_people(_claim_range(d)[0])} to {style.fmt_people(_claim_range(d)[1])}, most of them at "
+              f"{style.fmt_people(d.loc[~d['derived'], 'value'].mode().iloc[0])}, against a derived sum of census "
+              f"counts of {style.fmt_people(d.loc[d['id'] == 'derived_sum_official', 'value'].iloc[0])}."))
 def diaspora_totals():
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     df = load()
     d = diaspora_totals_data(df)
     n = len(d)
-    fig, ax = style.new_figure(0.25 * n + 1.5, layout="constrained")
-    labels = []
+    fig, ax = style.new_figure(0.24 * n + 1.3, layout="constrained")
     for i, r in d.iterrows():
+        ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
         if r["derived"]:
-            c, m = DERIVED_STYLE
-            ax.scatter([r["value"]], [i], s=55, marker=m, facecolor="white", edgecolor=c, linewidths=1.4, zorder=4)
-            labels.append(r["label"])
-            ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+            ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
+                       linewidths=1.4, zorder=4)
             continue
         c, _ = style.KIND_STYLE[r["kind"]]
         if not math.isnan(r["value_low"]):
-            ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=2, zorder=2)
+            ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=2.5, zorder=2)
             for v in (r["value_low"], r["value_high"]):
-                ax.plot([v], [i], marker="|", color=c, ms=7)
+                ax.plot([v], [i], marker="|", color=c, ms=8)
         if not math.isnan(r["value"]):
             _marker(ax, r["value"], i, r["kind"], hollow=pd.isna(r["year"]))
-        when = "undated" if pd.isna(r["year"]) else str(r["year"])
-        labels.append(f"{_who(r['source_key'])}, {when}")
-        ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
-    ax.set_yticks(range(n), labels, fontsize=7.5)
+    ax.set_yticks(range(n), d["label"], fontsize=7.5)
+    for t, der in zip(ax.get_yticklabels(), d["derived"]):
+        if der:
+            t.set_fontweight("bold")
     ax.set_ylim(n - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
-    lo = min(d["value"].min(), d["value_low"].min())
-    hi = max(d["value"].max(), d["value_high"].max())
-    ax.set_xlim(0, hi * 1.08)
-    from matplotlib.ticker import FuncFormatter
+    ax.set_xlim(0, _claim_range(d)[1] * 1.06)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
     ax.grid(axis="x")
     ax.set_xlabel("Kazakhs living outside Kazakhstan (persons)")
-    ax.set_title("Published totals of the diaspora and what the country counts add up to")
+    ax.set_title("Published totals of the diaspora against sums of the country figures")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
     hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"))
-    fig.legend(handles=hs, loc="outside lower center", ncol=3, fontsize=7.5)
-    _ = lo
+    ax.legend(handles=hs, loc="upper left", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY,
+              framealpha=1, title="Kind of source")
     return fig, d
 
 
@@ -744,91 +798,98 @@ def diaspora_totals():
 def shares_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Printed shares (percent) against DERIVED shares computed from the data.
 
-    Panel 'abroad': share of all Kazakhs living outside Kazakhstan. Printed: every ``XDI`` percent
-    row. Derived: each printed diaspora total of 5 million or more and the derived sum of census counts,
-    each divided by itself plus Kazakhstan's latest census count; Tukumov's abroad/world pair.
-    Panel 'top3': share of China, Uzbekistan and Russia in the diaspora. Printed: the seed's claim.
-    Derived: each seed table column (:func:`top3_shares`) and the map's official counts.
+    Panel 'abroad' (share of all Kazakhs living outside Kazakhstan). Printed: every ``XDI`` percent
+    row. Derived: the lowest and the highest printed diaspora total, the association claim and the
+    derived sum of census counts, each divided by itself plus Kazakhstan's latest census count; and
+    Tukumov's own abroad/world pair.
+    Panel 'top3' (share of China, Uzbekistan and Russia in the diaspora). Printed: the seed's claim.
+    Derived: each seed table column (:func:`top3_shares`) and the map's figures for all host countries.
     """
     df = load() if df is None else df
     rows = []
-    pct = df[(df["unit"] == "percent") & (df["iso3"] == "XDI") & has_figure(df)]
+    nan = np.nan
+
+    def add(panel, rid, value, kind, derived, year, label, key, loc, lo=nan, hi=nan):
+        rows.append({"panel": panel, "id": rid, "value": value, "value_low": lo, "value_high": hi, "kind": kind,
+                     "derived": derived, "year": year, "label": label, "source_key": key, "locator": loc})
+
+    pct = df[(df["unit"] == "percent") & (df["iso3"] == "XDI") & has_figure(df)].sort_values("id")
     for _, r in pct.iterrows():
-        rows.append({"panel": "abroad", "id": r["id"], "value": r["value"], "value_low": r["value_low"],
-                     "value_high": r["value_high"], "kind": r["kind"], "derived": False, "year": r["year"],
-                     "label": f"{_who(r['source_key'])}: printed", "source_key": r["source_key"], "locator": r["locator"]})
+        add("abroad", r["id"], r["value"], r["kind"], False, r["year"], "Printed: " + _label(r), r["source_key"],
+            r["locator"], r["value_low"], r["value_high"])
     kaz = kazakhstan_latest_census(df)
     tot = diaspora_totals_data(df)
-    census_sum = tot[tot["id"] == "derived_sum_official"].iloc[0]
-    claims = tot[(~tot["derived"]) & (tot["value"] >= 5e6 - 1)].drop_duplicates("value")
-    for _, r in list(claims.iterrows()) + [(None, census_sum)]:
+    printed = tot[~tot["derived"] & tot["value"].notna()]
+    claim_kind = printed[printed["kind"] == "association_claim"]
+    picks = [printed.loc[printed["value"].idxmin()], printed.loc[printed["value"].idxmax()]]
+    if len(claim_kind):
+        picks.insert(1, claim_kind.sort_values("id").iloc[0])
+    picks.append(tot[tot["id"] == "derived_sum_official"].iloc[0])
+    for r in picks:
         v = r["value"]
-        share = 100 * v / (v + kaz["value"])
-        lab = ("sum of census counts" if r["derived"] else f"{style.fmt_people(v)} abroad")
-        rows.append({"panel": "abroad", "id": f"derived_share_{r['id']}", "value": share, "value_low": np.nan,
-                     "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
-                     "label": f"Derived: {lab} / (that + Kazakhstan {kaz['year']} census)",
-                     "source_key": ";".join(sorted(set((r["source_key"] + ";" + kaz["source_key"]).split(";")))),
-                     "locator": f"derived: {r['id']} / ({r['id']} + {kaz['id']})"})
+        what = "census sum" if r["derived"] else f"{style.fmt_people(v)} ({_who(r['source_key'], 22)})"
+        add("abroad", f"derived_share_{r['id']}", 100 * v / (v + kaz["value"]), "derived", True, pd.NA,
+            f"Derived: {what} vs {style.fmt_people(kaz['value'])} in KAZ",
+            ";".join(sorted(set((r["source_key"] + ";" + kaz["source_key"]).split(";")))),
+            f"derived: {r['id']} / ({r['id']} + {kaz['id']})")
     ids = df.set_index("id")
     tk_ab, tk_w = ids.loc["xdi_2000_tukumov_2000"], ids.loc["wld_2000_tukumov_2000"]
-    rows.append({"panel": "abroad", "id": "derived_share_tukumov_2000", "value": 100 * tk_ab["value"] / tk_w["value"],
-                 "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
-                 "label": f"Derived: {_who(tk_ab['source_key'])}, abroad / world",
-                 "source_key": tk_ab["source_key"], "locator": "derived: xdi_2000_tukumov_2000 / wld_2000_tukumov_2000"})
+    add("abroad", "derived_share_tukumov_2000", 100 * tk_ab["value"] / tk_w["value"], "derived", True, pd.NA,
+        f"Derived: {_who(tk_ab['source_key'])}, abroad / world", tk_ab["source_key"],
+        "derived: xdi_2000_tukumov_2000 / wld_2000_tukumov_2000")
     claim = ids.loc["askhat_groups_top3_share"]
-    rows.append({"panel": "top3", "id": "askhat_groups_top3_share", "value": claim["value"], "value_low": np.nan,
-                 "value_high": np.nan, "kind": claim["kind"], "derived": False, "year": claim["year"],
-                 "label": f"{_who(claim['source_key'])}: printed", "source_key": claim["source_key"],
-                 "locator": claim["locator"]})
-    names = {"askhat_t1:mendikulova_2001": "Table 1, Mendikulova column", "askhat_t1:tatimov_2003": "Table 1, Tatimov column",
-             "askhat_t2:official": "Table 2, 'Official data' column"}
+    add("top3", "askhat_groups_top3_share", claim["value"], claim["kind"], False, claim["year"],
+        f"Printed: {_who(claim['source_key'])}, undated", claim["source_key"], claim["locator"])
     for _, t in top3_shares(df).iterrows():
-        rows.append({"panel": "top3", "id": f"derived_top3_{t['table_ref'].replace(':', '_')}", "value": t["share_pct"],
-                     "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
-                     "label": f"Derived: {names.get(t['table_ref'], t['table_ref'])}",
-                     "source_key": t["source_key"], "locator": f"derived ({t['basis']}): rows {t['ids'].replace(';', ', ')}"})
+        add("top3", f"derived_top3_{t['table_ref'].replace(':', '_')}", t["share_pct"], "derived", True, pd.NA,
+            f"Derived: {TABLE_COLUMN.get(t['table_ref'], t['table_ref'])}", t["source_key"],
+            f"derived ({t['basis']}): rows {t['ids'].replace(';', ', ')}")
     off = official_by_country(df)
-    offi = off[off["basis"] == "official"]
-    top = offi[offi["iso3"].isin(TOP3)]
-    rows.append({"panel": "top3", "id": "derived_top3_census", "value": 100 * top["value"].sum() / offi["value"].sum(),
-                 "value_low": np.nan, "value_high": np.nan, "kind": "derived", "derived": True, "year": pd.NA,
-                 "label": f"Derived: latest census/official counts, {len(offi)} countries",
-                 "source_key": ";".join(sorted(set(offi["source_key"]))),
-                 "locator": "derived: rows " + ", ".join(sorted(offi["id"]))})
+    top = off[off["iso3"].isin(TOP3)]
+    add("top3", "derived_top3_map", 100 * top["value"].sum() / off["value"].sum(), "derived", True, pd.NA,
+        f"Derived: the map's figures ({len(off)} countries)",
+        ";".join(sorted(set(";".join(off["source_key"]).split(";")))),
+        f"derived: CHN+UZB+RUS over the sum of the map's figures for {len(off)} host countries")
     out = pd.DataFrame(rows)
     out["year"] = out["year"].astype("Int64")
     return out
 
 
+def _derived_val(d: pd.DataFrame, rid: str) -> float:
+    return float(d.loc[d["id"] == rid, "value"].iloc[0])
+
+
 @register("diaspora-shares", chapter=CHAPTER,
-          title="One-third abroad? Ninety per cent in three countries? Printed shares against derived ones",
+          title="One-third abroad? Ninety per cent in three countries? Printed and derived shares",
           caption=lambda d: (
-              f"Left: share of all Kazakhs living outside Kazakhstan. Right: share of the diaspora living in China, "
-              f"Uzbekistan and Russia. Coloured markers are shares printed by the sources (bars: printed ranges); black "
-              f"diamonds are shares we derived from the figures in the data (the calculation is in the locator column "
-              f"of the CSV). The seed's 'about one-third' has no number to plot."),
+              f"Top: share of all Kazakhs living outside Kazakhstan. Bottom: share of the diaspora living in China, "
+              f"Uzbekistan and Russia. Coloured markers and bars are shares printed by the sources; black diamonds "
+              f"are shares we derived from figures in the data (the calculation is in the locator column of the CSV; "
+              f"'KAZ' is Kazakhstan's latest census count). The seed's 'about one-third' has no number to plot."),
           alt=lambda d: (
-              f"Two dot charts of percentages. The printed share abroad of 30 to 35 per cent matches the share implied "
-              f"by a five-million diaspora, while census counts imply about "
-              f"{d.loc[d['id'] == 'derived_share_derived_sum_official', 'value'].iloc[0]:.0f} per cent. The three largest "
-              f"host countries hold {d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].min():.0f} to "
+              f"Two dot charts of percentages. Printed shares abroad lie between "
+              f"{d.loc[(d['panel'] == 'abroad') & ~d['derived'], ['value', 'value_low']].min().min():.0f} and "
+              f"{d.loc[(d['panel'] == 'abroad') & ~d['derived'], ['value', 'value_high']].max().max():.0f} per cent; "
+              f"the census counts imply about {_derived_val(d, 'derived_share_derived_sum_official'):.0f} per cent. "
+              f"China, Uzbekistan and Russia hold "
+              f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].min():.0f} to "
               f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].max():.0f} per cent in the derived shares."))
 def diaspora_shares():
     from matplotlib.lines import Line2D
 
     df = load()
     d = shares_data(df)
-    panels = [("abroad", "Share of all Kazakhs living abroad"), ("top3", "Share of the diaspora in China, Uzbekistan, Russia")]
-    n_max = max((d["panel"] == p).sum() for p, _ in panels)
-    fig, axes = style.new_figure(0.3 * n_max + 2.2, nrows=2, ncols=1, layout="constrained",
-                                 gridspec_kw={"height_ratios": [(d["panel"] == p).sum() + 1 for p, _ in panels]})
+    panels = [("abroad", "Share of all Kazakhs living abroad"),
+              ("top3", "Share of the diaspora living in China, Uzbekistan and Russia")]
+    sizes = [int((d["panel"] == p).sum()) for p, _ in panels]
+    fig, axes = style.new_figure(0.27 * sum(sizes) + 1.9, nrows=2, ncols=1, layout="constrained",
+                                 gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]})
     for ax, (p, title) in zip(axes, panels):
         g = d[d["panel"] == p].reset_index(drop=True)
         for i, r in g.iterrows():
             ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
             if r["derived"]:
-                ax.scatter([r["value"]], [i], s=55, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
+                ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                            linewidths=1.4, zorder=4)
                 ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
                             va="center", fontsize=7.5)
@@ -845,17 +906,22 @@ def diaspora_shares():
                 ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
                             va="center", fontsize=7.5)
         ax.set_yticks(range(len(g)), g["label"], fontsize=7.5)
+        for t, der in zip(ax.get_yticklabels(), g["derived"]):
+            if der:
+                t.set_fontweight("bold")
         ax.set_ylim(len(g) - 0.5, -0.6)
         ax.tick_params(axis="y", length=0)
         ax.set_xlim(0, 100)
         ax.set_xlabel("Per cent")
         ax.grid(axis="x")
         ax.set_title(title, fontsize=9)
-    fig.suptitle("Printed shares against shares derived from the data", fontsize=10, fontweight="bold", x=0.02, ha="left")
+    fig.suptitle("Printed shares against shares derived from the data", fontsize=10, fontweight="bold", x=0.02,
+                 ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds) + [
         Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"),
         Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
-               label="Derived from the data (computed here)")]
-    fig.legend(handles=hs, loc="outside lower center", ncol=2, fontsize=7.5)
+               label="Derived (computed here)")]
+    axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
+                   edgecolor=style.LIGHT_GREY, framealpha=1)
     return fig, d

@@ -1,0 +1,709 @@
+"""Route maps drawn from data: a new route is a new row in ``data/routes/``, not new plotting code.
+
+A route (``routes``) is an ordered list of gazetteer places (``route_stops`` → ``gazetteer``) that
+belongs to a wave (``waves``) and may carry one figure (``magnitude_id`` → ``wave_figures``). The
+column ``maps`` lists the map ids a route appears on. :data:`MAP_SPECS` says, per map id, what the
+map looks like (window, projection, highlighted provinces, panels, title); :func:`draw_map` draws it.
+
+Drawing rules (the legend of every map states them):
+
+* **colour and number per wave** — waves are numbered in time order (:func:`wave_numbers`); each
+  has a fixed colour (:data:`WAVE_PALETTE`, Okabe-Ito first, then Paul Tol's colour-blind-safe
+  "muted" set) and its number is printed in a circle on every route, so nothing depends on colour
+  alone;
+* **line width from the figure** — :func:`line_width`: a route whose figure counts persons is drawn
+  ``LW_BASE + LW_SPAN * sqrt(v / V_REF)`` points wide (``v`` = the printed value, or the mid-point of
+  a printed range, capped at ``V_REF``); routes with no figure, or a figure in families or
+  households, are drawn ``LW_BASE`` wide and the figure is printed as text on the arrow;
+* **dashed** where ``certainty == "outline"`` (at least one stop was chosen by us);
+* routes that share their end points are bent to alternate sides (:func:`bends`);
+* place names and figure labels are placed by :func:`place_label`, a deterministic search: try
+  several offsets around the point, keep the first whose text box overlaps no label or marker
+  already placed (and crosses the fewest route lines).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import basemap, data, style
+
+# ---------------------------------------------------------------------------------- constants
+WAVE_PALETTE = (
+    "#0072B2",  # Okabe-Ito blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#332288",  # Tol indigo
+    "#882255",  # Tol wine
+    "#117733",  # Tol green
+    "#999933",  # Tol olive
+    "#AA4499",  # Tol purple
+    "#44AA99",  # Tol teal
+    "#661100",  # Tol brown
+    "#000000",  # black
+)
+"""One colour per wave, assigned in time order (:func:`wave_colours`)."""
+
+LW_BASE = 1.0
+"""Line width (pt) of a route without a figure in persons."""
+LW_SPAN = 5.0
+"""Extra width (pt) of a route carrying :data:`V_REF` persons or more."""
+V_REF = 300_000.0
+"""Figure (persons) drawn at the full width ``LW_BASE + LW_SPAN``."""
+WIDTH_LEGEND_VALUES = (1_000, 10_000, 100_000, 300_000)
+"""Reference values shown in the width legend."""
+
+FONT = 7.5
+"""Text size (pt) of every label drawn on a map."""
+TEXT = "#222222"
+
+
+def rgb_darker(colour: str, f: float = 0.75) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return (r * f, g * f, b * f)
+
+
+# ------------------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class Panel:
+    """One map frame of a figure."""
+
+    extent: tuple[float, float, float, float]  # lon_min, lon_max, lat_min, lat_max
+    crs: str = basemap.CENTRAL_ASIA_LCC
+    title: str = ""
+    highlight_admin1: tuple[str, ...] = ()
+    highlight_countries: tuple[str, ...] = ()
+    label_countries: tuple[str, ...] = ()
+    admin1_borders: tuple[str, ...] = ()
+    graticule_step: float = 5
+    aral: str = "both"
+    min_route_km: float = 0.0
+    """Routes shorter than this (first to last stop, great circle) are left out (drawn in an inset)."""
+    only_inside: bool = False
+    """Draw only routes whose stops all lie inside ``extent``."""
+    magnitude_labels: bool = True
+    bend_scale: float = 1.0
+    place_labels: str = "all"
+    """Which stops get a name: "all" or "ends" (first and last stop of each route)."""
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    map_id: str
+    title: str
+    panels: tuple[Panel, ...]
+    height: float
+    legend_ncol: int = 2
+    inset_box: bool = True
+    """With two panels: outline the second panel's window on the first."""
+
+
+LOCAL_GOLESTAN = "+proj=lcc +lat_0=37 +lon_0=55 +lat_1=36 +lat_2=38 +datum=WGS84 +units=m +no_defs"
+WIDE_LCC = "+proj=lcc +lat_0=42 +lon_0=52 +lat_1=30 +lat_2=55 +datum=WGS84 +units=m +no_defs"
+
+MAP_SPECS: dict[str, MapSpec] = {
+    "iran": MapSpec(
+        "iran", "From Mangystau to Golestan, 1929–1936, and the return from 1993",
+        panels=(
+            Panel(extent=(47.0, 80.0, 34.5, 49.0), title="Caspian and Central Asia",
+                  highlight_admin1=("KZ-MAN", "IR-27"), label_countries=("KAZ", "TKM", "IRN", "UZB"),
+                  min_route_km=60.0),
+            Panel(extent=(53.75, 55.45, 36.68, 37.42), crs=LOCAL_GOLESTAN, graticule_step=0.5,
+                  title="Golestan, town scale", highlight_admin1=("IR-27",), admin1_borders=("IRN",),
+                  only_inside=True, bend_scale=0.6),
+        ),
+        height=7.6, legend_ncol=1),
+    "xinjiang": MapSpec(
+        "xinjiang", "Between Kazakhstan and Xinjiang, 1902–1962",
+        panels=(Panel(extent=(68.0, 98.0, 36.0, 51.5), highlight_admin1=("CN-XJ",),
+                      label_countries=("KAZ", "CHN", "MNG", "KGZ"), admin1_borders=("KAZ",)),),
+        height=7.4),
+    "kashmir": MapSpec(
+        "kashmir", "From Xinjiang across Tibet to Kashmir, Turkey and Western Europe, 1934–1990s",
+        panels=(Panel(extent=(2.0, 100.0, 24.0, 58.0), crs=WIDE_LCC, graticule_step=10,
+                      highlight_admin1=("CN-XJ", "CN-GS", "CN-QH", "IN-JK", "IN-LA", "PK-GB", "TR-34"),
+                      label_countries=("CHN", "IND", "PAK", "TUR", "IRN", "DEU", "FRA", "SWE", "KAZ"),
+                      aral="modern", place_labels="all"),),
+        height=6.6),
+    "other": MapSpec(
+        "other", "The other directions: Russia, Mongolia, Uzbekistan, Turkmenistan, Afghanistan",
+        panels=(Panel(extent=(50.0, 94.0, 34.0, 54.5),
+                      highlight_admin1=("MN-071", "UZ-QR"),
+                      label_countries=("KAZ", "RUS", "MNG", "CHN", "UZB", "TKM", "AFG", "IRN"),),),
+        height=7.2),
+    "overview": MapSpec(
+        "overview", "All routes, 1723–2021",
+        panels=(Panel(extent=(2.0, 100.0, 24.0, 58.0), crs=WIDE_LCC, graticule_step=10,
+                      min_route_km=150.0, magnitude_labels=False, place_labels="ends", aral="modern",
+                      label_countries=("KAZ", "CHN", "IRN", "TUR", "RUS", "MNG")),),
+        height=7.6, legend_ncol=2),
+}
+"""Map id (as in ``routes.maps``) → how the map is drawn."""
+
+
+# ------------------------------------------------------------------------------ data helpers
+def wave_order(waves: pd.DataFrame) -> list[str]:
+    """Wave ids in time order (start year, end year, id)."""
+    w = waves.sort_values(["year_start", "year_end", "wave_id"], kind="mergesort")
+    return list(w["wave_id"])
+
+
+def wave_numbers(waves: pd.DataFrame) -> dict[str, int]:
+    """wave_id → 1, 2, ... in time order."""
+    return {w: i + 1 for i, w in enumerate(wave_order(waves))}
+
+
+def wave_colours(waves: pd.DataFrame) -> dict[str, str]:
+    """wave_id → colour of :data:`WAVE_PALETTE`, in time order (cycled if there are more waves)."""
+    return {w: WAVE_PALETTE[i % len(WAVE_PALETTE)] for i, w in enumerate(wave_order(waves))}
+
+
+def magnitude_mid(value, low, high) -> float | None:
+    """The figure an arrow carries: the printed value, else the mid-point of the printed range."""
+    def ok(v):
+        return v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA
+
+    if ok(value):
+        return float(value)
+    if ok(low) and ok(high):
+        return (float(low) + float(high)) / 2.0
+    return None
+
+
+def line_width(persons: float | None) -> float:
+    """Line width (pt) for a figure in persons: ``LW_BASE + LW_SPAN * sqrt(min(v, V_REF) / V_REF)``."""
+    if persons is None or (isinstance(persons, float) and math.isnan(persons)) or persons <= 0:
+        return LW_BASE
+    return LW_BASE + LW_SPAN * math.sqrt(min(float(persons), V_REF) / V_REF)
+
+
+def _k(v: float) -> str:
+    if v >= 1e6:
+        return f"{v / 1e6:.2f}".rstrip("0").rstrip(".") + " m"
+    if v >= 1e4:
+        return f"{v / 1e3:.0f} k"
+    return style.fmt_int(v)
+
+
+LOWER_BOUND_WORDS = ("more than", "over ", "at least", "более", "свыше", "не менее")
+
+
+def magnitude_text(row) -> str:
+    """Short label of a figure as the map prints it: '≥100 k', '60–70 k', '4,000 families'."""
+    v, lo, hi = row.get("value"), row.get("value_low"), row.get("value_high")
+    has = lambda x: x is not None and not pd.isna(x)  # noqa: E731
+    if has(v):
+        txt = _k(float(v))
+    elif has(lo) and has(hi):
+        a, b = float(lo), float(hi)
+        if a >= 1e4 and b < 1e6:
+            txt = f"{a / 1e3:.0f}–{b / 1e3:.0f} k"
+        else:
+            txt = f"{_k(a)}–{_k(b)}"
+    else:
+        return str(row.get("as_printed") or "")
+    printed = str(row.get("as_printed") or "").lower()
+    measure = str(row.get("measure") or "").lower()
+    if "lower bound" in measure or printed.startswith(LOWER_BOUND_WORDS):
+        txt = "≥" + txt
+    unit = row.get("unit")
+    if unit in ("families", "households"):
+        txt = f"{txt} {unit}"
+    return txt
+
+
+def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFrame,
+                figures: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
+    """One row per route with its ordered stops, coordinates, figure, width and wave style."""
+    g = gazetteer.set_index("place_id")
+    st = stops.sort_values(["route_id", "seq"], kind="mergesort")
+    seqs = {rid: list(grp["place_id"]) for rid, grp in st.groupby("route_id", sort=True)}
+    fig = figures.set_index("id")
+    nums, cols = wave_numbers(waves), wave_colours(waves)
+    wname = waves.set_index("wave_id")
+    rows = []
+    for r in routes.sort_values("route_id").itertuples(index=False):
+        places = seqs.get(r.route_id, [])
+        if len(places) < 2:
+            raise ValueError(f"route {r.route_id!r} has fewer than two stops in route_stops")
+        mid = None
+        mrow = {}
+        if isinstance(r.magnitude_id, str) and r.magnitude_id:
+            m = fig.loc[r.magnitude_id]
+            mrow = {"value": m["value"], "value_low": m["value_low"], "value_high": m["value_high"],
+                    "as_printed": m["as_printed"], "unit": m["unit"], "measure": m["measure"]}
+            mid = magnitude_mid(m["value"], m["value_low"], m["value_high"])
+        persons = mid if mrow.get("unit") == "persons" else None
+        w = wname.loc[r.wave_id]
+        rows.append({
+            "route_id": r.route_id, "wave_id": r.wave_id, "wave_no": nums[r.wave_id],
+            "wave_name": w["name"], "label": r.label, "period": r.period, "certainty": r.certainty,
+            "maps": r.maps, "stops": " > ".join(places),
+            "stop_names": " > ".join(g.loc[p, "name_en"] for p in places),
+            "lons": [float(g.loc[p, "lon"]) for p in places],
+            "lats": [float(g.loc[p, "lat"]) for p in places],
+            "magnitude_id": r.magnitude_id if isinstance(r.magnitude_id, str) else None,
+            "magnitude_value": mid, "magnitude_unit": mrow.get("unit"),
+            "magnitude_label": magnitude_text(mrow) if mrow else None,
+            "line_width_pt": round(line_width(persons), 3),
+            "colour": cols[r.wave_id], "source_key": r.source_key, "locator": r.locator,
+        })
+    return pd.DataFrame(rows)
+
+
+def load_tables() -> dict[str, pd.DataFrame]:
+    return {n: data.load(n) for n in ("routes", "route_stops", "gazetteer", "wave_figures", "waves")}
+
+
+def routes_for_map(table: pd.DataFrame, map_id: str) -> pd.DataFrame:
+    """Routes whose ``maps`` lists ``map_id``."""
+    keep = table["maps"].str.split().apply(lambda ms: map_id in ms)
+    return table[keep].reset_index(drop=True)
+
+
+def great_circle_km(lon0, lat0, lon1, lat1) -> float:
+    from pyproj import Geod
+
+    return float(Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)[2]) / 1000.0
+
+
+def panel_routes(table: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """The routes of a map that a panel draws (length and inside-window rules)."""
+    keep = []
+    lon0, lon1, lat0, lat1 = panel.extent
+    for r in table.itertuples(index=False):
+        km = great_circle_km(r.lons[0], r.lats[0], r.lons[-1], r.lats[-1])
+        ok = km >= panel.min_route_km
+        if panel.only_inside:
+            ok = ok and all(lon0 <= x <= lon1 and lat0 <= y <= lat1 for x, y in zip(r.lons, r.lats))
+        keep.append(ok)
+    return table[np.array(keep, dtype=bool)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------ geometry
+def bends(route_ids, firsts, lasts, base: float = 0.12, step: float = 0.14) -> dict[str, float]:
+    """Bend (fraction of the chord, + = to the left of travel) per route.
+
+    Routes with the same two end points (in either direction) are spread to alternate sides:
+    0.12, -0.12, 0.26, -0.26, ... in the orientation of the alphabetically first end point; a
+    route running the other way gets the opposite sign, so that it lies on its own side.
+    """
+    groups: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    for rid, a, b in sorted(zip(route_ids, firsts, lasts)):
+        key = tuple(sorted((a, b)))
+        groups.setdefault(key, []).append((rid, (a, b) != key))
+    out = {}
+    for key, members in groups.items():
+        for i, (rid, reversed_) in enumerate(members):
+            mag = base + step * (i // 2)
+            sign = 1.0 if i % 2 == 0 else -1.0
+            out[rid] = mag * sign * (-1.0 if reversed_ else 1.0)
+    return out
+
+
+def catmull_rom(points: np.ndarray, n: int = 40) -> np.ndarray:
+    """Centripetal Catmull-Rom spline through ``points`` (k x 2), ``n`` samples per segment."""
+    p = np.asarray(points, dtype=float)
+    if len(p) < 3:
+        t = np.linspace(0, 1, n + 1)[:, None]
+        return p[0] + (p[1] - p[0]) * t
+    ext = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
+    out = []
+    for i in range(1, len(ext) - 2):
+        p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
+
+        def tj(ti, a, b):
+            return ti + max(np.hypot(*(b - a)), 1e-9) ** 0.5
+
+        t0 = 0.0
+        t1 = tj(t0, p0, p1)
+        t2 = tj(t1, p1, p2)
+        t3 = tj(t2, p2, p3)
+        t = np.linspace(t1, t2, n + 1)[:, None]
+        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+        c = (t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2
+        out.append(c if i == 1 else c[1:])
+    return np.vstack(out)
+
+
+def curve(points: np.ndarray, bend: float, n: int = 40) -> np.ndarray:
+    """Smooth path through ``points`` bent sideways by ``bend`` x chord length (sine profile)."""
+    path = catmull_rom(points, n)
+    seg = np.hypot(*np.diff(path, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    if s[-1] == 0:
+        return path
+    s = s / s[-1]
+    chord = path[-1] - path[0]
+    L = float(np.hypot(*chord))
+    if L == 0 or bend == 0:
+        return path
+    normal = np.array([-chord[1], chord[0]]) / L  # left of travel
+    return path + (bend * L * np.sin(np.pi * s))[:, None] * normal
+
+
+def trim(path: np.ndarray, start: float, end: float) -> np.ndarray:
+    """Cut ``start`` units of length off the beginning of a polyline and ``end`` off its end."""
+    seg = np.hypot(*np.diff(path, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = s[-1]
+    if start + end >= total * 0.9:
+        k = total * 0.9 / max(start + end, 1e-9)
+        start, end = start * k, end * k
+    a, b = start, total - end
+    keep = (s > a) & (s < b)
+    pa = np.array([np.interp(a, s, path[:, 0]), np.interp(a, s, path[:, 1])])
+    pb = np.array([np.interp(b, s, path[:, 0]), np.interp(b, s, path[:, 1])])
+    return np.vstack([pa, path[keep], pb])
+
+
+def point_along(path: np.ndarray, frac: float) -> np.ndarray:
+    seg = np.hypot(*np.diff(path, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    t = frac * s[-1]
+    return np.array([np.interp(t, s, path[:, 0]), np.interp(t, s, path[:, 1])])
+
+
+# ----------------------------------------------------------------------------- label placement
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (display units)
+
+OFFSETS = (  # direction (unit-ish vector), ha, va — tried in this order
+    ((1, 0), "left", "center"), ((-1, 0), "right", "center"),
+    ((0.75, 0.75), "left", "bottom"), ((-0.75, 0.75), "right", "bottom"),
+    ((0.75, -0.75), "left", "top"), ((-0.75, -0.75), "right", "top"),
+    ((0, 1), "center", "bottom"), ((0, -1), "center", "top"),
+)
+"""Candidate label positions around a point, in order of preference."""
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Area of the intersection of two boxes (0 if they only touch or are apart)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if (w > 0 and h > 0) else 0.0
+
+
+def inside(a: Box, bounds: Box) -> bool:
+    return a[0] >= bounds[0] and a[1] >= bounds[1] and a[2] <= bounds[2] and a[3] <= bounds[3]
+
+
+def candidate_boxes(x: float, y: float, w: float, h: float, r: float, rings=(1.0, 2.2)) -> list[tuple]:
+    """Boxes (and their anchor/alignment) for a ``w`` x ``h`` text around (x, y) at distance ``r``."""
+    out = []
+    for ring in rings:
+        for (dx, dy), ha, va in OFFSETS:
+            ax_, ay_ = x + dx * r * ring, y + dy * r * ring
+            x0 = ax_ if ha == "left" else ax_ - w if ha == "right" else ax_ - w / 2
+            y0 = ay_ if va == "bottom" else ay_ - h if va == "top" else ay_ - h / 2
+            out.append(((x0, y0, x0 + w, y0 + h), (ax_, ay_), ha, va))
+    return out
+
+
+def choose_box(candidates: list[Box], placed: list[Box], bounds: Box,
+               soft_points: np.ndarray | None = None) -> int:
+    """Index of the candidate to use.
+
+    The first candidate that lies inside ``bounds``, overlaps no box in ``placed`` and covers
+    none of ``soft_points`` (route lines) wins; otherwise the candidate with no hard overlap and
+    the fewest soft points; otherwise the one with the least overlap. Deterministic (ties: order).
+    """
+    best, best_key = 0, None
+    pts = np.empty((0, 2)) if soft_points is None or len(soft_points) == 0 else np.asarray(soft_points)
+    for i, c in enumerate(candidates):
+        hard = sum(overlap(c, p) for p in placed)
+        if not inside(c, bounds):
+            hard += 1e9
+        soft = 0
+        if len(pts):
+            soft = int(np.count_nonzero((pts[:, 0] > c[0]) & (pts[:, 0] < c[2]) &
+                                        (pts[:, 1] > c[1]) & (pts[:, 1] < c[3])))
+        key = (hard > 0, soft, hard, i)
+        if best_key is None or key < best_key:
+            best, best_key = i, key
+        if key[:2] == (False, 0):
+            return i
+    return best
+
+
+class LabelPlacer:
+    """Places texts on an axes without overlap, in display coordinates (layout must be frozen)."""
+
+    def __init__(self, ax, soft_points: np.ndarray | None = None):
+        self.ax = ax
+        self.fig = ax.figure
+        self.renderer = self.fig.canvas.get_renderer()
+        bb = ax.get_window_extent(self.renderer)
+        pad = 2.0
+        self.bounds = (bb.x0 + pad, bb.y0 + pad, bb.x1 - pad, bb.y1 - pad)
+        self.placed: list[Box] = []
+        self.soft = soft_points if soft_points is not None else np.empty((0, 2))
+        self.px_per_pt = self.fig.dpi / 72.0
+
+    def block(self, box: Box) -> None:
+        self.placed.append(box)
+
+    def block_point(self, x: float, y: float, radius_pt: float) -> None:
+        r = radius_pt * self.px_per_pt
+        self.placed.append((x - r, y - r, x + r, y + r))
+
+    def text_size(self, text: str, **kw) -> tuple[float, float]:
+        t = self.ax.text(0, 0, text, fontsize=kw.get("fontsize", FONT), fontstyle=kw.get("fontstyle", "normal"),
+                         fontweight=kw.get("fontweight", "normal"), transform=None)
+        bb = t.get_window_extent(self.renderer)
+        t.remove()
+        return bb.width, bb.height
+
+    def place(self, x: float, y: float, text: str, r_pt: float, rings=(1.0, 2.2), **kw):
+        """Place ``text`` near display point (x, y); returns the Text artist."""
+        import matplotlib.patheffects as pe
+
+        w, h = self.text_size(text, **kw)
+        cands = candidate_boxes(x, y, w, h, r_pt * self.px_per_pt, rings)
+        i = choose_box([c[0] for c in cands], self.placed, self.bounds, self.soft)
+        box, (axx, ayy), ha, va = cands[i]
+        self.placed.append(box)
+        xd, yd = self.ax.transData.inverted().transform((axx, ayy))
+        return self.ax.text(xd, yd, text, ha=ha, va=va, fontsize=kw.get("fontsize", FONT),
+                            fontstyle=kw.get("fontstyle", "normal"), fontweight=kw.get("fontweight", "normal"),
+                            color=kw.get("color", TEXT), zorder=kw.get("zorder", 8),
+                            path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
+
+
+def place_label(placer: LabelPlacer, x, y, text, r_pt=4.0, **kw):
+    """Module-level alias of :meth:`LabelPlacer.place` (the tested entry point)."""
+    return placer.place(x, y, text, r_pt, **kw)
+
+
+# ------------------------------------------------------------------------------------- drawing
+POINT_FEATURES = ("city", "town", "village")
+
+
+def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.DataFrame,
+                panel: Panel, extra_obstacles: list[Box] = ()) -> dict:
+    """Draw ``routes`` (rows of :func:`route_table`) on a base map; place names and labels.
+
+    The figure's layout must be final (call ``fig.draw_without_rendering()`` and freeze the
+    layout engine first): arrowheads, trims and labels are sized in points.
+    """
+    from matplotlib.patches import Circle, Polygon
+
+    fig = ax.figure
+    to_disp = ax.transData.transform
+    to_data = ax.transData.inverted().transform
+    ppt = fig.dpi / 72.0
+    b = bends(list(routes["route_id"]), [s.split(" > ")[0] for s in routes["stops"]],
+              [s.split(" > ")[-1] for s in routes["stops"]])
+    g = gazetteer.set_index("place_id")
+    marker_r = 2.6  # pt
+    paths = {}
+    for r in routes.itertuples(index=False):
+        x, y = bm.project(np.array(r.lons), np.array(r.lats))
+        pts_disp = to_disp(np.column_stack([x, y]))
+        path = curve(pts_disp, b[r.route_id] * panel.bend_scale)
+        lw = r.line_width_pt
+        head_l, head_w = (2.0 * lw + 4.0) * ppt, (1.3 * lw + 2.6) * ppt
+        p = trim(path, (marker_r + 1.0) * ppt, (marker_r + 1.0) * ppt)
+        body = trim(p, 0.0, head_l * 0.85)
+        paths[r.route_id] = p
+        dd = to_data(body)
+        ls = (0, (3.2, 1.6)) if r.certainty == "outline" else "-"
+        ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=lw, ls=ls, solid_capstyle="butt",
+                dash_capstyle="butt", zorder=5 + 0.001 * (10 - lw), alpha=0.95)
+        tip = p[-1]
+        d = p[-1] - p[-4] if len(p) >= 4 else p[-1] - p[0]
+        d = d / max(np.hypot(*d), 1e-9)
+        nrm = np.array([-d[1], d[0]])
+        base_c = tip - d * head_l
+        tri = np.array([tip, base_c + nrm * head_w, base_c - nrm * head_w])
+        ax.add_patch(Polygon(to_data(tri), closed=True, facecolor=r.colour, edgecolor="white",
+                             linewidth=0.4, zorder=5.5))
+    # obstacles: place markers, then wave numbers, then labels
+    soft = np.vstack([p[::2] for p in paths.values()]) if paths else np.empty((0, 2))
+    placer = LabelPlacer(ax, soft)
+    for box in extra_obstacles:
+        placer.block(box)
+    for t in list(ax.texts):  # the base map's labels (countries, scale bar)
+        bb = t.get_window_extent(placer.renderer)
+        placer.block((bb.x0, bb.y0, bb.x1, bb.y1))
+    if bm.scale_bar:
+        sb = bm.scale_bar
+        (x0, y0), (x1, _) = to_disp((sb["x0"], sb["y"])), to_disp((sb["x1"], sb["y"]))
+        placer.block((x0 - 4, y0 - 4, x1 + 4, y0 + 4))
+    # places: ordered by how many routes use them, then name
+    use: dict[str, int] = {}
+    ends: set[str] = set()
+    for s in routes["stops"]:
+        ps = s.split(" > ")
+        ends.update((ps[0], ps[-1]))
+        for p in ps:
+            use[p] = use.get(p, 0) + 1
+    places = sorted(use, key=lambda p: (-use[p], p))
+    xy = {}
+    for p in places:
+        x, y = bm.project(float(g.loc[p, "lon"]), float(g.loc[p, "lat"]))
+        xy[p] = (x, y)
+        dx, dy = to_disp((x, y))
+        town = g.loc[p, "feature"] in POINT_FEATURES
+        ax.plot([x], [y], marker="o" if town else "s", ms=marker_r * 2, mfc=TEXT if town else "white",
+                mec=TEXT, mew=0.8, zorder=7, ls="none")
+        placer.block_point(dx, dy, marker_r + 0.5)
+    # wave numbers on the routes (one circle per route, moved along the line if crowded)
+    numbers = {}
+    for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
+        p = paths[r.route_id]
+        rad = 5.2 * ppt
+        best = None
+        for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
+            c = point_along(p, frac)
+            box = (c[0] - rad, c[1] - rad, c[0] + rad, c[1] + rad)
+            hit = sum(overlap(box, q) for q in placer.placed) + (0 if inside(box, placer.bounds) else 1e9)
+            if best is None or hit < best[0]:
+                best = (hit, c, box)
+            if hit == 0:
+                break
+        _, c, box = best
+        placer.block(box)
+        numbers[r.route_id] = c
+        cd = to_data(c)
+        rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
+        ax.add_patch(Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5))
+        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=FONT - 0.5 + 0.5,
+                fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
+    # place names
+    label_set = places if panel.place_labels == "all" else [p for p in places if p in ends]
+    for p in label_set:
+        dx, dy = to_disp(xy[p])
+        region = g.loc[p, "feature"] not in POINT_FEATURES
+        placer.place(dx, dy, str(g.loc[p, "name_en"]), marker_r + 1.2,
+                     fontstyle="italic" if region else "normal", zorder=8)
+    # figures on the arrows, next to the wave number
+    if panel.magnitude_labels:
+        for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
+            if not r.magnitude_label:
+                continue
+            c = numbers[r.route_id]
+            placer.place(c[0], c[1], r.magnitude_label, 6.0, fontweight="bold",
+                         color=rgb_darker(r.colour, 0.7), zorder=8.5)
+    return {"placer": placer, "paths": paths, "numbers": numbers}
+
+
+def _inset_outline(ax, bm_main, panel: Panel, label: str) -> None:
+    lon0, lon1, lat0, lat1 = panel.extent
+    t = np.linspace(0, 1, 30)
+    lons = np.concatenate([lon0 + (lon1 - lon0) * t, np.full_like(t, lon1), lon1 - (lon1 - lon0) * t,
+                           np.full_like(t, lon0)])
+    lats = np.concatenate([np.full_like(t, lat0), lat0 + (lat1 - lat0) * t, np.full_like(t, lat1),
+                           lat1 - (lat1 - lat0) * t])
+    x, y = bm_main.project(lons, lats)
+    ax.plot(x, y, color="#333333", lw=0.8, zorder=6.5)
+
+
+def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2) -> None:
+    """Legend axes: one entry per wave (number, colour, name, years), line styles, widths."""
+    from matplotlib.lines import Line2D
+
+    lax.axis("off")
+    waves = (routes.drop_duplicates("wave_id").sort_values("wave_no")[["wave_no", "wave_name", "colour", "wave_id"]])
+    handles = []
+    for w in waves.itertuples(index=False):
+        handles.append(Line2D([], [], color=w.colour, lw=2.4, marker="o", ms=0, label=f"{w.wave_no}  {w.wave_name}"))
+    leg1 = lax.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=FONT, title="Wave (number on each route)",
+                      title_fontsize=FONT + 0.5, alignment="left", handlelength=2.2, columnspacing=1.2,
+                      borderaxespad=0.0, frameon=False)
+    lax.add_artist(leg1)
+    key = [Line2D([], [], color="#444444", lw=1.4, label="route named by the sources"),
+           Line2D([], [], color="#444444", lw=1.4, ls=(0, (3.2, 1.6)), label="outline only (some stops chosen by us)"),
+           Line2D([], [], color=TEXT, marker="o", ms=5.2, ls="none", label="town or city"),
+           Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none", label="region (representative point)")]
+    has_persons = (routes["magnitude_unit"] == "persons").any()
+    if has_persons:
+        for v in WIDTH_LEGEND_VALUES:
+            key.append(Line2D([], [], color="#444444", lw=line_width(v), label=f"{style.fmt_int(v)} people"))
+    leg2 = lax.legend(handles=key, loc="upper right", ncol=1, fontsize=FONT,
+                      title=("Line: certainty; width: people moving\n(width = 1 + 5·√(n / 300,000) pt; "
+                             "figure printed on the arrow)" if has_persons else "Line: certainty"),
+                      title_fontsize=FONT, alignment="left", handlelength=3.0, borderaxespad=0.0, frameon=False)
+    lax.add_artist(leg2)
+
+
+def plotted(routes: pd.DataFrame, figures: pd.DataFrame, map_id: str) -> pd.DataFrame:
+    """The plotted data of a map: the routes drawn, then the figures they carry."""
+    cols = ["route_id", "wave_id", "wave_no", "label", "period", "certainty", "stops", "stop_names",
+            "magnitude_id", "magnitude_value", "magnitude_label", "line_width_pt", "source_key", "locator"]
+    r = routes[cols].copy()
+    r.insert(0, "row_type", "route")
+    r.insert(1, "map_id", map_id)
+    mids = sorted(set(routes["magnitude_id"].dropna()))
+    f = figures[figures["id"].isin(mids)].sort_values("id")
+    m = pd.DataFrame({"row_type": "figure", "map_id": map_id, "route_id": None, "wave_id": f["wave_id"].values,
+                      "magnitude_id": f["id"].values, "value": f["value"].values, "value_low": f["value_low"].values,
+                      "value_high": f["value_high"].values, "unit": f["unit"].values,
+                      "as_printed": f["as_printed"].values, "source_key": f["source_key"].values,
+                      "locator": f["locator"].values})
+    out = pd.concat([r, m], ignore_index=True)
+    return out
+
+
+def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
+    """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``."""
+    spec = MAP_SPECS[map_id]
+    t = tables or load_tables()
+    table = route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
+    mroutes = routes_for_map(table, map_id)
+    if not len(mroutes):
+        raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
+    n = len(spec.panels)
+    fig = __import__("matplotlib.pyplot").pyplot.figure(figsize=(style.WIDTH_IN, spec.height), layout="constrained")
+    if n == 1:
+        gs = fig.add_gridspec(2, 1, height_ratios=[1.0, 0.36])
+        axes = [fig.add_subplot(gs[0, 0])]
+        lax = fig.add_subplot(gs[1, 0])
+    else:
+        gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.82], width_ratios=[1.15, 1.0])
+        axes = [fig.add_subplot(gs[0, :]), fig.add_subplot(gs[1, 0])]
+        lax = fig.add_subplot(gs[1, 1])
+    bms, drawn = [], []
+    for ax, panel in zip(axes, spec.panels):
+        bm = basemap.draw_basemap(ax, extent=panel.extent, crs=panel.crs, highlight_admin1=panel.highlight_admin1,
+                                  highlight_countries=panel.highlight_countries, graticule_step=panel.graticule_step,
+                                  label_countries=panel.label_countries, admin1_borders=panel.admin1_borders,
+                                  aral=panel.aral, fontsize=FONT)
+        for tx in ax.texts:  # country names: grey capitals, set apart from place names
+            if tx.get_text() not in ("0",) and not tx.get_text().endswith(" km"):
+                tx.set_text(tx.get_text().upper())
+                tx.set_color("#7a7a7a")
+                tx.set_fontsize(FONT)
+        if panel.title and n > 1:
+            ax.set_title(panel.title, fontsize=FONT + 1, loc="left", fontweight="bold")
+        bms.append(bm)
+        drawn.append(panel_routes(mroutes, panel))
+    if n > 1 and spec.inset_box:
+        _inset_outline(axes[0], bms[0], spec.panels[1], "")
+    used = pd.concat(drawn, ignore_index=True).drop_duplicates("route_id").sort_values("route_id")
+    draw_legend(lax, used, spec.legend_ncol)
+    fig.suptitle(spec.title, fontsize=10, fontweight="bold", x=0.01, ha="left")
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn):
+        draw_routes(ax, bm, rts, t["gazetteer"], panel)
+    return fig, plotted(used, t["wave_figures"], map_id)
+
+
+__all__ = [
+    "MAP_SPECS", "MapSpec", "Panel", "LabelPlacer", "WAVE_PALETTE", "bends", "candidate_boxes",
+    "choose_box", "curve", "draw_legend", "draw_map", "draw_routes", "line_width", "magnitude_mid",
+    "magnitude_text", "overlap", "place_label", "plotted", "route_table", "routes_for_map", "trim",
+    "wave_colours", "wave_numbers",
+]
