@@ -33,22 +33,23 @@ from . import basemap, data, style
 
 # ---------------------------------------------------------------------------------- constants
 WAVE_PALETTE = (
-    "#0072B2",  # Okabe-Ito blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#332288",  # Tol indigo
-    "#882255",  # Tol wine
-    "#117733",  # Tol green
-    "#999933",  # Tol olive
-    "#AA4499",  # Tol purple
-    "#44AA99",  # Tol teal
-    "#661100",  # Tol brown
-    "#000000",  # black
+    "#661100",  # 1 Tol brown
+    "#117733",  # 2 Tol green
+    "#D55E00",  # 3 Okabe-Ito vermillion
+    "#AA4499",  # 4 Tol purple
+    "#0072B2",  # 5 Okabe-Ito blue
+    "#882255",  # 6 Tol wine
+    "#009E73",  # 7 Okabe-Ito bluish green
+    "#999933",  # 8 Tol olive
+    "#332288",  # 9 Tol indigo
+    "#CC79A7",  # 10 Okabe-Ito reddish purple
+    "#44AA99",  # 11 Tol teal
+    "#56B4E9",  # 12 Okabe-Ito sky blue
+    "#A66F00",  # 13 Okabe-Ito orange, darkened (stands out on the light-orange provinces)
+    "#000000",  # 14 black
 )
-"""One colour per wave, assigned in time order (:func:`wave_colours`)."""
+"""One colour per wave, assigned in time order (:func:`wave_colours`); no plain orange or yellow,
+which would vanish on the highlighted (light orange) provinces."""
 
 LW_BASE = 1.0
 """Line width (pt) of a route without a figure in persons."""
@@ -115,7 +116,7 @@ MAP_SPECS: dict[str, MapSpec] = {
         panels=(
             Panel(extent=(47.0, 80.0, 34.5, 49.0), title="Caspian and Central Asia",
                   highlight_admin1=("KZ-MAN", "IR-27"), label_countries=("KAZ", "TKM", "IRN", "UZB"),
-                  min_route_km=60.0),
+                  min_route_km=120.0),
             Panel(extent=(53.75, 55.45, 36.68, 37.42), crs=LOCAL_GOLESTAN, graticule_step=0.5,
                   title="Golestan, town scale", highlight_admin1=("IR-27",), admin1_borders=("IRN",),
                   only_inside=True, bend_scale=0.6),
@@ -197,17 +198,13 @@ LOWER_BOUND_WORDS = ("more than", "over ", "at least", "более", "свыше
 
 
 def magnitude_text(row) -> str:
-    """Short label of a figure as the map prints it: '≥100 k', '60–70 k', '4,000 families'."""
+    """Label of a figure as the map prints it: '≥100,000 people', '60,000–70,000 people', '4,000 families'."""
     v, lo, hi = row.get("value"), row.get("value_low"), row.get("value_high")
     has = lambda x: x is not None and not pd.isna(x)  # noqa: E731
     if has(v):
-        txt = _k(float(v))
+        txt = style.fmt_int(float(v))
     elif has(lo) and has(hi):
-        a, b = float(lo), float(hi)
-        if a >= 1e4 and b < 1e6:
-            txt = f"{a / 1e3:.0f}–{b / 1e3:.0f} k"
-        else:
-            txt = f"{_k(a)}–{_k(b)}"
+        txt = f"{style.fmt_int(float(lo))}–{style.fmt_int(float(hi))}"
     else:
         return str(row.get("as_printed") or "")
     printed = str(row.get("as_printed") or "").lower()
@@ -215,9 +212,7 @@ def magnitude_text(row) -> str:
     if "lower bound" in measure or printed.startswith(LOWER_BOUND_WORDS):
         txt = "≥" + txt
     unit = row.get("unit")
-    if unit in ("families", "households"):
-        txt = f"{txt} {unit}"
-    return txt
+    return f"{txt} {'people' if unit == 'persons' else unit}"
 
 
 def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFrame,
@@ -591,10 +586,10 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
     # figures on the arrows, next to the wave number
     if panel.magnitude_labels:
         for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
-            if not r.magnitude_label:
+            if not isinstance(r.magnitude_label, str) or not r.magnitude_label:
                 continue
             c = numbers[r.route_id]
-            placer.place(c[0], c[1], r.magnitude_label, 6.0, fontweight="bold",
+            placer.place(c[0], c[1], r.magnitude_label, 7.5, fontweight="bold",
                          color=rgb_darker(r.colour, 0.7), zorder=8.5)
     return {"placer": placer, "paths": paths, "numbers": numbers}
 
@@ -610,32 +605,50 @@ def _inset_outline(ax, bm_main, panel: Panel, label: str) -> None:
     ax.plot(x, y, color="#333333", lw=0.8, zorder=6.5)
 
 
-def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2) -> None:
-    """Legend axes: one entry per wave (number, colour, name, years), line styles, widths."""
+def legend_handles(routes: pd.DataFrame) -> tuple[list, list[str], list[int]]:
+    """Handles, labels and the indices of section headers of a map's legend."""
     from matplotlib.lines import Line2D
 
-    lax.axis("off")
-    waves = (routes.drop_duplicates("wave_id").sort_values("wave_no")[["wave_no", "wave_name", "colour", "wave_id"]])
-    handles = []
+    blank = Line2D([], [], ls="none")
+    handles, labels, heads = [], [], []
+
+    def head(text):
+        heads.append(len(handles))
+        handles.append(blank)
+        labels.append(text)
+
+    head("Wave (its number is on each route)")
+    waves = routes.drop_duplicates("wave_id").sort_values("wave_no")
     for w in waves.itertuples(index=False):
-        handles.append(Line2D([], [], color=w.colour, lw=2.4, marker="o", ms=0, label=f"{w.wave_no}  {w.wave_name}"))
-    leg1 = lax.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=FONT, title="Wave (number on each route)",
-                      title_fontsize=FONT + 0.5, alignment="left", handlelength=2.2, columnspacing=1.2,
-                      borderaxespad=0.0, frameon=False)
-    lax.add_artist(leg1)
-    key = [Line2D([], [], color="#444444", lw=1.4, label="route named by the sources"),
-           Line2D([], [], color="#444444", lw=1.4, ls=(0, (3.2, 1.6)), label="outline only (some stops chosen by us)"),
-           Line2D([], [], color=TEXT, marker="o", ms=5.2, ls="none", label="town or city"),
-           Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none", label="region (representative point)")]
-    has_persons = (routes["magnitude_unit"] == "persons").any()
-    if has_persons:
+        handles.append(Line2D([], [], color=w.colour, lw=2.6))
+        labels.append(f"{w.wave_no}  {w.wave_name}")
+    head("Line")
+    handles += [Line2D([], [], color="#444444", lw=1.4),
+                Line2D([], [], color="#444444", lw=1.4, ls=(0, (3.2, 1.6))),
+                Line2D([], [], color=TEXT, marker="o", ms=5.2, ls="none"),
+                Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none")]
+    labels += ["path named by the sources", "outline only (some stops chosen by us)",
+               "town or city", "region (representative point)"]
+    if (routes["magnitude_unit"] == "persons").any():
+        head(f"Width: people moving, 1 + 5·√(n ÷ {style.fmt_int(V_REF)}) pt")
         for v in WIDTH_LEGEND_VALUES:
-            key.append(Line2D([], [], color="#444444", lw=line_width(v), label=f"{style.fmt_int(v)} people"))
-    leg2 = lax.legend(handles=key, loc="upper right", ncol=1, fontsize=FONT,
-                      title=("Line: certainty; width: people moving\n(width = 1 + 5·√(n / 300,000) pt; "
-                             "figure printed on the arrow)" if has_persons else "Line: certainty"),
-                      title_fontsize=FONT, alignment="left", handlelength=3.0, borderaxespad=0.0, frameon=False)
-    lax.add_artist(leg2)
+            handles.append(Line2D([], [], color="#444444", lw=line_width(v), solid_capstyle="butt"))
+            labels.append(f"{style.fmt_int(v)} people")
+        handles.append(Line2D([], [], color="#444444", lw=LW_BASE))
+        labels.append("no figure in people (figure, if any, printed)")
+    return handles, labels, heads
+
+
+def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2) -> None:
+    """Legend axes: waves (number, colour, name), line styles, markers and the width scale."""
+    lax.axis("off")
+    handles, labels, heads = legend_handles(routes)
+    leg = lax.legend(handles, labels, loc="upper left", ncol=ncol, fontsize=FONT, handlelength=2.6,
+                     columnspacing=1.4, borderaxespad=0.0, frameon=False, labelspacing=0.35,
+                     handletextpad=0.6)
+    for i in heads:
+        leg.get_texts()[i].set_fontweight("bold")
+    leg._legend_box.align = "left"
 
 
 def plotted(routes: pd.DataFrame, figures: pd.DataFrame, map_id: str) -> pd.DataFrame:

@@ -318,7 +318,7 @@ def iran_community():
     smark = {k: SOURCE_MARKERS[i % len(SOURCE_MARKERS)] for i, k in enumerate(keys)}
 
     fig, axes = style.new_figure(7.6, nrows=3, ncols=2, layout="constrained",
-                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2], width_ratios=[5.0, 1.1]))
+                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2], width_ratios=[5.0, 1.35]))
     ax_p, ax_u = axes[0]
     ax_f, ax_fu = axes[1]
     ax_e, ax_eu = axes[2]
@@ -365,19 +365,20 @@ def iran_community():
     cut = float(dated["x0"].min()) + (x_last - float(dated["x0"].min())) / 2
     right = pers[pers["x"] >= cut]
     left = pers[pers["x"] < cut]
-    label_x = x_last + 3
-    ys = spread_1d(right["value"].tolist(), top * 0.062, lo=top * 0.03, hi=top * 0.97)
+    label_x = x_last + 2
+    ys = spread_1d(right["value"].tolist(), top * 0.118, lo=top * 0.05, hi=top * 0.95)
 
     def text_of(r):
-        t = f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''} · {r.scope}"
-        if r.uncorroborated:
-            t += " · uncorroborated"
+        t = f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''}"
         if pd.isna(r.year_start):
-            t += f"\n{r.period}"
+            t += f" \u00b7 {r.period}"
         elif r.year_start != r.year_end:
-            t += f" · {int(r.year_start)}–{int(r.year_end)}"
+            t += f" \u00b7 {int(r.year_start)}\u2013{int(r.year_end)}"
         else:
-            t += f" · {int(r.year_end)}"
+            t += f" \u00b7 {int(r.year_end)}"
+        t += f"\n{r.scope}"
+        if r.uncorroborated:
+            t += " \u00b7 uncorroborated"
         return t
 
     for r, ly in zip(right.itertuples(), ys):
@@ -399,15 +400,15 @@ def iran_community():
     und = undated[undated["unit"] == "persons"].sort_values("id").reset_index(drop=True)
     for i, r in enumerate(und.itertuples()):
         draw(ax_u, r, i, top=top)
-        lab = textwrap.fill(f"‘{r.period.split(' (')[0]}’", 9)
+        lab = textwrap.fill(f"\u2018{r.period.split(' (')[0]}\u2019", 9)
         ax_u.text(i, -top * 0.03, lab, ha="center", va="top", fontsize=7.5)
         if pd.isna(r.value):
-            txt, y = f"{fmt_num(r.value_low)}–\n{fmt_num(r.value_high)}", top * 0.75
+            txt = f"{fmt_num(r.value_low)}\u2013\n{fmt_num(r.value_high)}"
+            ax_u.text(i, r.value_low - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
         else:
-            txt, y = fmt_num(r.value) + ("\nuncorr." if r.uncorroborated else ""), r.value
-        ax_u.annotate(txt, xy=(i, y), xytext=(7, 0), textcoords="offset points", ha="left", va="center",
-                      fontsize=7.5).set_in_layout(False)
-    ax_u.set_xlim(-0.5, len(und) + 0.2)
+            txt = fmt_num(r.value) + ("\nuncorro-\nborated" if r.uncorroborated else "")
+            ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
+    ax_u.set_xlim(-0.6, len(und) - 0.4)
     ax_u.set_xticks([])
     ax_u.set_title("Undated", fontsize=9)
     ax_u.tick_params(labelleft=False)
@@ -446,7 +447,7 @@ def iran_community():
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
     ax_e.set_title("C. Events (from the events table)", fontsize=9)
-    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 2, label_x + 24)
+    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 27)
     ax_e.set_xlabel("Year")
     ax_e.set_xticks([t for t in ax_e.get_xticks() if t <= x_last])
     for a in (ax_p, ax_f):

@@ -597,7 +597,7 @@ def diaspora_map():
     crs = _map_crs()
     world = _load_layer("countries").to_crs(crs).sort_values("iso3").reset_index(drop=True)
     home = world.loc[world["iso3"] == "KAZ"].geometry.iloc[0]
-    fig, (ax, side) = style.new_figure(4.3, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
+    fig, (ax, side) = style.new_figure(3.75, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
     ax.set_facecolor(style.WATER)
     hosts = set(d["iso3"])
     world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3, zorder=1)
@@ -618,7 +618,8 @@ def diaspora_map():
     for sp in ax.spines.values():
         sp.set_visible(True)
         sp.set_color(style.GREY)
-    ax.set_title("Kazakhs abroad: latest census or official count per host country")
+    fig.suptitle("Kazakhs abroad: latest census or official count per host country", fontsize=10,
+                 fontweight="bold", x=0.02, ha="left")
     # circle area ∝ persons: s (pt²) = k * value; the largest circle ~0.5 in across
     vmax = d["value"].max()
     k = (0.5 * 72) ** 2 / vmax * math.pi / 4
@@ -665,8 +666,14 @@ def diaspora_map():
     spots = place_labels(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
                          bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
     inv = trans.inverted()
-    for (x, y, ha, va), t in zip(spots, texts):
+    for (x, y, ha, va), t, (px, py), rad in zip(spots, texts, disp_pts, radii):
         dx, dy = inv.transform((x, y))
+        dist = math.hypot(x - px, y - py)
+        if dist > rad + 6:  # far from its symbol: a leader line from the symbol's edge
+            ex, ey = px + (x - px) * rad / dist, py + (y - py) * rad / dist
+            (sx, sy), (tx, ty) = inv.transform((ex, ey)), inv.transform((x, y))
+            ln = ax.plot([sx, tx], [sy, ty], color=style.GREY, lw=0.6, zorder=5)[0]
+            ln.set_in_layout(False)
         txt = ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
                       bbox=dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.75))
         txt.set_in_layout(False)
