@@ -42,10 +42,7 @@ test: $(STAMP) sysdeps
 	bash scripts/offline.sh $(PY) -m pytest
 
 pdf: $(STAMP)
-	bash scripts/install-system-deps.sh pdf
-	$(PY) -m kazdiaspora.execute
-	$(JB) build . --builder pdflatex $(JBFLAGS)
-	@echo "PDF: _build/latex/kazakh-diaspora.pdf"
+	bash scripts/build_pdf.sh $(PY)
 
 map-layers: $(STAMP)
 	$(PY) scripts/build_map_layers.py

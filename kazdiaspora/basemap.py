@@ -27,6 +27,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from . import trace
+
 try:  # the project's path module
     from kazdiaspora.paths import DATA_DIR
 except ImportError:  # pragma: no cover - fallback if paths.py is missing
@@ -94,6 +96,7 @@ def layer_path(name: str, maps_dir: Path | None = None) -> Path:
         raise MapLayerError(
             f"map layer {path} does not match SHA256SUMS: expected {sums[fname]}, got {got} "
             "(the file was edited or corrupted; rebuild with `make map-layers`)")
+    trace.record(path)
     return path
 
 

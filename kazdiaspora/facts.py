@@ -7,12 +7,20 @@ from __future__ import annotations
 
 
 class Fact:
-    """A piece of text whose repr is the text itself (so the glued output has no quotes)."""
+    """A piece of text to glue.
+
+    Its repr is the quoted string: myst-nb turns a glued ``text/plain`` back into a Python literal
+    (``ast.literal_eval``) when it can, so an unquoted ``78,325`` would render as the tuple
+    ``(78, 325)``; the quoted form evaluates to the text itself.
+    """
 
     def __init__(self, text: str):
         self.text = str(text)
 
     def __repr__(self) -> str:
+        return repr(self.text)
+
+    def __str__(self) -> str:
         return self.text
 
 

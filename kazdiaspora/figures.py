@@ -123,6 +123,7 @@ def render(fig_id: str) -> Rendered:
     spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
     with style.book_style():
         fig, data = spec.build()
+        freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
         line = "Source: " + "; ".join(bib.short_cite(k) for k in keys) + \
@@ -130,6 +131,20 @@ def render(fig_id: str) -> Rendered:
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
     return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
+
+
+def freeze_layout(fig):
+    """Run the figure's layout engine once and switch it off.
+
+    A constrained layout with legends outside the axes does not settle from one draw to the next,
+    so saving the same figure twice could give different bytes. Laying out once, then fixing the
+    positions, makes every export of a rendered figure identical.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None and engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+    return fig
 
 
 def _save_bytes(fig, fmt: str) -> bytes:

@@ -410,7 +410,7 @@ class Browser:
                                                          "deviceScaleFactor": 1, "mobile": False}, session)
         try:
             self.evaluate(session, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            data = base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"}, session, 60)["data"])
+            data = base64.b64decode(self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True}, session, 60)["data"])
         finally:
             self.call("Emulation.setDeviceMetricsOverride", {"width": self.window[0], "height": self.window[1],
                                                              "deviceScaleFactor": 1, "mobile": False}, session)
@@ -438,7 +438,8 @@ PAGE_PROBE = r"""
       return {src: i.getAttribute('src'), url: i.currentSrc || i.src, alt: i.getAttribute('alt'),
               w: i.naturalWidth, h: i.naturalHeight, complete: i.complete,
               x: b.left + sx, y: b.top + sy, rw: b.width, rh: b.height,
-              visible: b.width > 0 && b.height > 0 && getComputedStyle(i).visibility !== 'hidden'};
+              visible: b.width > 0 && b.height > 0 && getComputedStyle(i).visibility !== 'hidden',
+              filter: getComputedStyle(i).filter};
     }),
   };
 })()
@@ -562,6 +563,10 @@ def check_browser(root: Path, screenshots: Path | None, pages: list[Path] | None
                         path.unlink()
                     for im in figs:
                         if im["y"] + im["rh"] > MAX_SCREENSHOT_HEIGHT:
+                            # below the screenshot: at least no filter may dim or invert it
+                            if im["filter"] not in ("none", ""):
+                                problems.append(Problem(rel, "dark-figure", f"{im['src']}: CSS filter "
+                                                        f"{im['filter']!r} in dark mode (expected none)"))
                             continue
                         lum = _corner_brightness(png, (im["x"], im["y"], im["rw"], im["rh"]))
                         if lum is not None and lum < MIN_DARK_CARD_BRIGHTNESS:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import bib, data, style
-from ..figures import register
+from ..figures import freeze_layout, register
 
 CHAPTER = "04_identity_and_institutions"
 SEED_PAPER = "askhat_grfdt"  # seed 001, the paper the chapter is built on
@@ -85,7 +85,8 @@ def ordinal(n: int) -> str:
 
 def wrap(text: str, width: int) -> str:
     """Wrap text on word boundaries to lines of at most ``width`` characters."""
-    return "\n".join(textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False))
+    return "\n".join(textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False,
+                                   break_on_hyphens=False))
 
 
 # Short names for sources inside charts where the author-year cite would be unclear (anonymous
@@ -192,6 +193,22 @@ def kurultay_date_source(row) -> str:
     if re.search(r"seed 001 gives the same date", note):
         return "seed"
     return "other"
+
+
+def glue_text(name: str, text):
+    """:func:`kazdiaspora.facts.glue`, protected against MyST-NB's ``{glue:text}`` rendering.
+
+    MyST-NB passes the glued text/plain through ``ast.literal_eval`` before pasting it, so
+    '78,325' would appear as '(78, 325)'. When the pasted text would differ from ``text``, the
+    text is glued as a quoted string literal instead, which evaluates back to itself."""
+    from myst_nb.core.variables import format_plain_text
+
+    from .. import facts
+
+    text = str(text)
+    if format_plain_text(repr(facts.Fact(text)), "s") != text:
+        text = repr(text)
+    return facts.glue(name, text)
 
 
 def _add_year_axis(ax, lo: int, hi: int, step: int):
@@ -360,7 +377,7 @@ def scripts_map():
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncols=3, fontsize=7.5,
               title="Script Kazakh communities write in, as the seed paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
-    return fig, plotted
+    return freeze_layout(fig), plotted
 
 
 # --------------------------------------------------------------------------- Kurultays
@@ -441,7 +458,7 @@ def kurultays_timeline():
                       markersize=7, label="Date only in another source (see label)")]
     ax.legend(handles=handles, loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
     ax.set_title("The World Kurultays of Kazakhs")
-    return fig, d
+    return freeze_layout(fig), d
 
 
 # --------------------------------------------------------------------------- survey grid
@@ -503,7 +520,7 @@ def survey_grid():
         s.set_visible(False)
     fig.suptitle("The diaspora in four host countries: seed paper, Table 3", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
-    return fig, d
+    return freeze_layout(fig), d
 
 
 # --------------------------------------------------------------------------- Azerbaijanis
@@ -604,7 +621,7 @@ def azerbaijanis_by_source():
     ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.16), ncols=1, fontsize=7.5)
     fig.suptitle("Azerbaijanis in Kazakhstan: every figure by source", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
-    return fig, d
+    return freeze_layout(fig), d
 
 
 # --------------------------------------------------------------------------- turning points
@@ -703,4 +720,4 @@ def turning_points_timeline():
     ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.12), ncols=4, fontsize=7.5,
               title="Theme (open marker: date not printed in the seed paper)")
     fig.suptitle("Turning points named in the seed documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
-    return fig, d
+    return freeze_layout(fig), d

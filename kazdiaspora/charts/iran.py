@@ -28,7 +28,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from .. import bib, data, style
 from ..figures import register
@@ -62,6 +62,7 @@ ORIGIN_STYLE = {
 }
 SOURCE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h", "p", "*", "<", ">")
 DERIVED_HATCH = "////"
+DERIVED_BAND = 1.3  # a derived value is drawn as a hatched box from value/1.3 to value*1.3 (log axis)
 
 # ----------------------------------------------------------------------------- small helpers
 
@@ -181,6 +182,19 @@ def alternate_levels(xs, min_gap: float, n_levels: int = 3) -> list[int]:
         out[i] = lv
         last[lv] = xs[i]
     return out
+
+
+def break_gaps(xs, ys, max_gap: float) -> tuple[list[float], list[float]]:
+    """Insert a NaN between consecutive points more than ``max_gap`` apart in x, so that a line
+    is not drawn across a gap in the series. Input must be sorted by x."""
+    ox, oy = [], []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i and x - xs[i - 1] > max_gap:
+            ox.append(float("nan"))
+            oy.append(float("nan"))
+        ox.append(float(x))
+        oy.append(float(y))
+    return ox, oy
 
 
 def source_label(key: str, width: int = 34) -> str:
@@ -371,7 +385,7 @@ def iran_community():
     def text_of(r):
         t = f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''}"
         if pd.isna(r.year_start):
-            t += f" \u00b7 {r.period}"
+            t += " \u00b7 " + textwrap.fill(r.period, 28)
         elif r.year_start != r.year_end:
             t += f" \u00b7 {int(r.year_start)}\u2013{int(r.year_end)}"
         else:
@@ -447,7 +461,7 @@ def iran_community():
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
     ax_e.set_title("C. Events (from the events table)", fontsize=9)
-    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 27)
+    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 30)
     ax_e.set_xlabel("Year")
     ax_e.set_xticks([t for t in ax_e.get_xticks() if t <= x_last])
     for a in (ax_p, ax_f):
@@ -478,3 +492,538 @@ def iran_community():
     out = pd.concat([out_pop, out_ev], ignore_index=True)
     out["uncorroborated"] = out["uncorroborated"].fillna(False).astype(bool)
     return fig, out
+
+
+# ----------------------------------------------------------------- 2. returnees from Iran
+
+def _destination(geo: str) -> str:
+    dest = str(geo).split("->")[-1].strip()
+    return "" if dest == "Kazakhstan" else dest
+
+
+def iran_returnee_data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    ir = data.load("iran")
+    ret = ir[(ir["series"] == "returnees") & ir["value"].notna()].copy()
+    excluded = ret[[is_excluded(n) for n in ret["note"]]]
+    ret = ret[[not is_excluded(n) for n in ret["note"]]]
+    return ret.sort_values(["unit", "year_end", "value", "id"]).reset_index(drop=True), excluded
+
+
+def no_series_band(ret: pd.DataFrame, rep: pd.DataFrame) -> tuple[float, float]:
+    """The years with no Iran-specific total: from the end of the last period an Iran total
+    covers (a returnee row spanning several years) to the end of the latest year in the
+    repatriation table."""
+    totals = ret[ret["year_start"] < ret["year_end"]]
+    last = float(totals["year_end"].max()) + 1
+    latest = max(date_end_x(d) for d in rep["date_end"].dropna())
+    return last, float(np.ceil(latest))
+
+
+def _iran_ret_caption(d: pd.DataFrame) -> str:
+    tot = d[(d["year_start"] < d["year_end"])]
+    last = tot.sort_values("year_end").iloc[-1]
+    return (f"Returnees from Iran to Kazakhstan as printed by each source, in persons (top) and in "
+            f"families (bottom, not converted). Horizontal lines are totals over a period since 1991 "
+            f"(the last is {fmt_num(last['value'])} persons for {last['period']}); single markers are "
+            f"organised groups and the parts of the 1993 train transfer settled in three oblasts. "
+            f"Logarithmic scales. The shaded band marks the years without any Iran-specific total. "
+            f"The person count printed for the 1993 trains is left out as implausible (see the note "
+            f"on the chart).")
+
+
+def _iran_ret_alt(d: pd.DataFrame) -> str:
+    tot = d[(d["year_start"] < d["year_end"])].sort_values("year_end")
+    return (f"Chart of {len(d)} figures on Kazakhs moving from Iran to Kazakhstan, 1991 to "
+            f"{int(d['year_end'].max())}: totals of {' and '.join(fmt_num(v) for v in tot['value'])} "
+            f"persons for the 1990s, groups of tens to hundreds of families in 1991, 1993 and 2021, and "
+            f"a shaded gap after {int(tot['year_end'].max())} where no Iran-specific total exists.")
+
+
+@register("iran-returnees", chapter=CHAPTER,
+          title="Returnees from Iran to Kazakhstan: totals, groups and the gap after 2000",
+          caption=_iran_ret_caption, alt=_iran_ret_alt)
+def iran_returnees():
+    ret, excluded = iran_returnee_data()
+    rep = data.load("repatriation")
+    b0, b1 = no_series_band(ret, rep)
+    keys = sorted(ret["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
+    smark = {k: SOURCE_MARKERS[i % len(SOURCE_MARKERS)] for i, k in enumerate(keys)}
+    ret["x0"] = ret["year_start"].astype(float)
+    ret["x1"] = ret["year_end"].astype(float) + 1
+    ret["span"] = ret["year_start"] < ret["year_end"]
+    ret["x"] = np.where(ret["span"], ret["x1"], ret["x0"] + 0.5)
+    ret["x"] = ret["x"] + dodge(list(zip(ret["x"], ret["value"], ret["unit"], ret["span"])), 0.9)
+
+    fig, (ax_p, ax_f, ax_l) = style.new_figure(6.3, nrows=3, layout="constrained",
+                                               gridspec_kw=dict(height_ratios=[1.25, 1, 0.32]))
+    ax_f.sharex(ax_p)
+    ax_p.tick_params(labelbottom=False)
+    ax_l.axis("off")
+    oth = rep[(rep["origin_iso3"] == "OTH") & rep["origin"].fillna("").str.contains("Iran")]
+    lumped = oth["origin"].iloc[0].split(" (")[0] if len(oth) else "other countries"
+    for ax, unit, title in ((ax_p, "persons", "A. Persons"), (ax_f, "families", "B. Families (not converted)")):
+        sub = ret[ret["unit"] == unit]
+        ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
+        for r in sub.itertuples():
+            col, _ = style.KIND_STYLE[r.kind]
+            if r.span:
+                ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
+            ax.plot(r.x, r.value, marker=smark[r.source_key], ms=7, mfc=col, mec=col, ls="none", zorder=3)
+        ax.set_yscale("log")
+        lo, hi = float(sub["value"].min()), float(sub["value"].max())
+        ax.set_ylim(10 ** (np.floor(np.log10(lo)) - 0.25), 10 ** (np.ceil(np.log10(hi)) + 0.35))
+        ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
+        ax.set_ylabel(f"Returnees from Iran ({unit})")
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="y", which="major")
+        # labels: right of each marker, spread in log space within a year
+        xmid = (float(ret["x0"].min()) + b1) / 2
+        for _, g in sub.groupby((sub["x"] // 4).astype(int)):
+            ly = spread_1d(np.log10(g["value"]).tolist(), 0.27)
+            for r, l in zip(g.itertuples(), ly):
+                dest = _destination(r.geography)
+                txt = f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
+                left = r.x > xmid
+                ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                            fontsize=7.5, va="center", ha="right" if left else "left",
+                            arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
+                            ).set_in_layout(False)
+        ytxt = ax.get_ylim()[1] / 1.25
+        ax.text(b0 + 0.4, ytxt, textwrap.fill(
+            f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 46),
+            fontsize=7.5, va="top", ha="left", color="black", style="italic")
+    ax_f.set_xlim(float(ret["x0"].min()) - 1, b1 + 1)
+    ax_f.set_xlabel("Year")
+    if len(excluded):
+        ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), 110),
+                  transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
+    handles = [Line2D([], [], ls="none", marker=smark[k], ms=6, color=style.KIND_STYLE[ret[ret.source_key == k].kind.iloc[0]][0],
+                      label=f"{source_label(k, 30)} ({style.KIND_LABEL[ret[ret.source_key == k].kind.iloc[0]].lower()})")
+               for k in keys]
+    handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
+    handles.append(Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published"))
+    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
+    fig.suptitle("Returnees from Iran to Kazakhstan, as printed by each source", x=0.01, ha="left",
+                 fontweight="bold", fontsize=10)
+    out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
+               "kind", "source_key", "locator"]].copy()
+    out["no_series_band"] = f"{int(b0)}-{int(b1)}"
+    return fig, out
+
+
+# ------------------------------------------------------------- 3. origins of the 1990s returnees
+
+def origins_1990s_data() -> pd.DataFrame:
+    rep = data.load("repatriation")
+    d = rep[(rep["series"] == "cumulative") & (rep["unit"] == "persons") & (rep["date_start"] == "1991")]
+    last = d[d["origin_iso3"] == "IRN"]["date_end"].max()
+    d = d[(d["date_end"] == last)]
+    return d.sort_values(["value", "id"], ascending=[True, True]).reset_index(drop=True)
+
+
+def _orig_caption(d: pd.DataFrame) -> str:
+    o = d[d["origin_iso3"] != "ALL"]
+    tot = d[d["origin_iso3"] == "ALL"]
+    irn = o[o["origin_iso3"] == "IRN"].iloc[0]
+    rank = int((o["value"] > irn["value"]).sum()) + 1
+    t = (f"Returnees to Kazakhstan from each country of origin, {irn['period']}, in persons, as printed "
+         f"by one source (agency data quoted in a journal article). Iran ({fmt_num(irn['value'])}) ranks "
+         f"{rank} of {len(o)} origins listed.")
+    if len(tot):
+        t += (f" The same article gives {fmt_num(tot['value'].iloc[0])} returnees from all origins; the "
+              f"origins listed add up to slightly less.")
+    return t
+
+
+def _orig_alt(d: pd.DataFrame) -> str:
+    o = d[d["origin_iso3"] != "ALL"].sort_values("value", ascending=False)
+    irn = o[o["origin_iso3"] == "IRN"].iloc[0]
+    return (f"Horizontal bar chart of returnees by origin country, {irn['period']}: "
+            f"{o['origin'].iloc[0]} ({fmt_num(o['value'].iloc[0])}) and {o['origin'].iloc[1]} "
+            f"({fmt_num(o['value'].iloc[1])}) lead; Iran, highlighted, has {fmt_num(irn['value'])}.")
+
+
+@register("return-origins-1990s", chapter=CHAPTER,
+          title="Where the returnees of the 1990s came from",
+          caption=_orig_caption, alt=_orig_alt)
+def return_origins_1990s():
+    d = origins_1990s_data()
+    o = d[d["origin_iso3"] != "ALL"].reset_index(drop=True)
+    fig, ax = style.new_figure(3.4, layout="constrained")
+    colors = [style.OKABE_ITO["vermillion"] if c == "IRN" else style.OKABE_ITO["sky_blue"] for c in o["origin_iso3"]]
+    hatches = ["xx" if c == "IRN" else "" for c in o["origin_iso3"]]
+    bars = ax.barh(range(len(o)), o["value"], color=colors, edgecolor="black", lw=0.5)
+    for b, h in zip(bars, hatches):
+        b.set_hatch(h)
+    ax.set_yticks(range(len(o)), [f"{n} ({c})" for n, c in zip(o["origin"], o["origin_iso3"])])
+    for i, r in enumerate(o.itertuples()):
+        ax.text(r.value, i, f"  {fmt_num(r.value)}", va="center", fontsize=7.5,
+                fontweight="bold" if r.origin_iso3 == "IRN" else "normal")
+    ax.set_xlim(0, float(o["value"].max()) * 1.15)
+    ax.xaxis.set_major_formatter(lambda v, _: fmt_num(v))
+    ax.set_xlabel(f"Returnees to Kazakhstan, {o['period'].iloc[0]} (persons)")
+    ax.set_title(f"Returnees by country of origin, {o['period'].iloc[0]} (Iran highlighted)")
+    ax.grid(axis="x")
+    return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value",
+                   "as_printed", "unit", "kind", "source_key", "locator"]]
+
+
+# ----------------------------------------------------------------- 4. origin shares since 1991
+
+def is_misreported(note) -> bool:
+    """The data's note says the figure is probably mislabelled (period shares given as cumulative)."""
+    return "misreport" in str(note or "").lower()
+
+
+def share_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(plotted period/cumulative share rows, excluded rows, rows of origins not drawn)."""
+    rep = data.load("repatriation")
+    d = rep[rep["series"].isin(["origin_share_period", "origin_share_cumulative"]) & rep["value"].notna()].copy()
+    excluded = d[[is_excluded(n) for n in d["note"]]]
+    d = d[[not is_excluded(n) for n in d["note"]]]
+    other = d[~d["origin_iso3"].isin(ORIGINS)]
+    d = d[d["origin_iso3"].isin(ORIGINS)].copy()
+    d["x"] = [date_end_x(v) for v in d["date_end"]]
+    d = d.sort_values(["series", "origin_iso3", "x", "id"]).reset_index(drop=True)
+    return d, excluded, other
+
+
+def _share_caption(d: pd.DataFrame) -> str:
+    p = d[d["series"] == "origin_share_period"]
+    c = d[d["series"] == "origin_share_cumulative"]
+    return (f"Origin of returnees as a percentage, in two different senses that must not be confused. "
+            f"A: share of the people granted returnee status within one year up to the release date "
+            f"({p['source_key'].nunique()} releases, {p['date_end'].min()[:4]}\u2013{p['date_end'].max()[:4]}). "
+            f"B: share of all returnees since 1991 ({c['source_key'].nunique()} sources). Iran is not "
+            f"published separately: it is part of \u2018other countries\u2019. Hollow markers in B are "
+            f"figures presented as shares since 1991 that match the period shares of A (flagged in the "
+            f"data). Lines only connect releases in time order.")
+
+
+def _share_alt(d: pd.DataFrame) -> str:
+    p = d[d["series"] == "origin_share_period"]
+    c = d[(d["series"] == "origin_share_cumulative") & ~d["misreported"]]
+    uzb = c[c["origin_iso3"] == "UZB"]["value"]
+    chn_p = p[p["origin_iso3"] == "CHN"]["value"]
+    return (f"Two-panel dot chart of origin shares. Panel A, shares of arrivals within a year: China "
+            f"ranges from {fmt_num(chn_p.min())}% to {fmt_num(chn_p.max())}%, leading in 2020 and 2024 while "
+            f"Uzbekistan leads in other years. Panel B, shares of all returnees since 1991: Uzbekistan "
+            f"stays between {fmt_num(uzb.min())}% and {fmt_num(uzb.max())}%.")
+
+
+@register("return-origin-shares", chapter=CHAPTER,
+          title="Origins of returnees: shares within a year versus shares since 1991",
+          caption=_share_caption, alt=_share_alt)
+def return_origin_shares():
+    d, excluded, other = share_data()
+    d["misreported"] = [is_misreported(n) for n in d["note"]]
+    fig, (ax_a, ax_b, ax_l) = style.new_figure(6.6, nrows=3, layout="constrained",
+                                               gridspec_kw=dict(height_ratios=[1, 1, 0.42]))
+    ax_b.sharex(ax_a)
+    ax_l.axis("off")
+    panels = ((ax_a, "origin_share_period", "A. Share of the year\u2019s arrivals (year to date) \u2013 NOT since 1991",
+               "% of arrivals in the period"),
+              (ax_b, "origin_share_cumulative", "B. Share of ALL returnees since 1991 (cumulative)",
+               "% of all returnees since 1991"))
+    for ax, series, title, ylabel in panels:
+        sub = d[d["series"] == series]
+        for o in ORIGINS:
+            g = sub[sub["origin_iso3"] == o]
+            if not len(g):
+                continue
+            col, mk = ORIGIN_STYLE[o]
+            ok = g[~g["misreported"]]
+            lx, ly = break_gaps(ok["x"].tolist(), ok["value"].tolist(), 1.5)
+            ax.plot(lx, ly, color=col, lw=0.8, alpha=0.6, ls="-" if series.endswith("period") else "--")
+            ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none")
+            bad = g[g["misreported"]]
+            ax.plot(bad["x"], bad["value"], marker=mk, ms=6.5, mfc="white", mec=col, mew=1.3, ls="none")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="y")
+    bad = d[d["misreported"]]
+    if len(bad):
+        bx, by = float(bad["x"].max()), float(bad["value"].max())
+        ax_b.annotate(textwrap.fill(f"as reported by {source_label(bad['source_key'].iloc[0])}: "
+                                    f"probably period shares (compare A)", 30),
+                      xy=(bx, by), xytext=(bx - 1.0, 88), ha="right", va="top", fontsize=7.5,
+                      arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.6))
+    notes = []
+    if len(excluded):
+        notes.append(_excluded_note(excluded.assign(as_printed=[f"{o} {a}" for o, a in zip(excluded["origin"], excluded["as_printed"])]),
+                                    "evident typo, flagged in the data"))
+    if len(other):
+        notes.append("Listed by one source only, not drawn: " + ", ".join(
+            f"{r.origin} {fmt_num(r.value)}% ({r.period})" for r in other.sort_values("id").itertuples()))
+    if notes:
+        ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 105) for n in notes), transform=ax_l.transAxes,
+                  fontsize=7.5, va="bottom", ha="left", color=style.GREY)
+    x0 = float(d["x"].min())
+    ax_a.set_xlim(np.floor(x0) - 0.5, np.ceil(float(d["x"].max())) + 0.5)
+    ax_a.tick_params(labelbottom=True)
+    ax_b.set_xlabel("Date of the release (end of the period counted)")
+    handles = [Line2D([], [], color=ORIGIN_STYLE[o][0], marker=ORIGIN_STYLE[o][1], ms=5.5, lw=0.8,
+                      label=ORIGIN_LABEL[o]) for o in ORIGINS]
+    handles.append(Line2D([], [], color=style.GREY, marker="o", mfc="white", ls="none", label="hollow: probably a period share"))
+    ax_l.legend(handles=handles, loc="upper left", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0)
+    fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
+    return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
+                   "unit", "kind", "misreported", "source_key", "locator"]]
+
+
+# ------------------------------------------------------- 5. the national return, 1991 to today
+
+def cumulative_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(cumulative rows for all origins in persons, excluded ones, reported period arrivals)."""
+    rep = data.load("repatriation")
+    cum = rep[(rep["series"] == "cumulative") & (rep["origin_iso3"] == "ALL") & (rep["unit"] == "persons")
+              & rep["value"].notna()].copy()
+    excluded = cum[[is_excluded(n) for n in cum["note"]]]
+    cum = cum[[not is_excluded(n) for n in cum["note"]]].copy()
+    cum["x"] = [date_end_x(v) for v in cum["date_end"]]
+    cum["bound"] = [bound(r) for _, r in cum.iterrows()]
+    cum = cum.sort_values(["x", "id"]).reset_index(drop=True)
+    arr = rep[(rep["series"] == "period_arrivals") & (rep["origin_iso3"] == "ALL") & (rep["unit"] == "persons")
+              & rep["value"].notna() & rep["date_start"].notna()].copy()
+    arr = arr[[not is_excluded(n) for n in arr["note"]]]
+    arr["x0"] = [date_start_x(v) for v in arr["date_start"]]
+    arr["x1"] = [date_end_x(v) for v in arr["date_end"]]
+    return cum, excluded, arr.sort_values(["x1", "id"]).reset_index(drop=True)
+
+
+def derived_arrivals(cum: pd.DataFrame) -> pd.DataFrame:
+    """Differences between consecutive official cumulative figures (official statistics, point
+    figures only: no lower bounds)."""
+    base = cum[(cum["kind"] == "official_statistics") & cum["bound"].isna()]
+    return derive_differences(base)
+
+
+def _cum_caption(d: pd.DataFrame) -> str:
+    c = d[d["layer"] == "cumulative"]
+    der = d[d["layer"] == "derived"]
+    return (f"A: returnees to Kazakhstan since 1991, all origins, in persons: each marker is one "
+            f"figure as printed ({len(c)} figures from {c['source_key'].nunique()} sources), marker by "
+            f"kind of source; the thin line joins the official statistics in date order; arrows mark "
+            f"lower bounds. B: arrivals within a period, log scale. Solid lines are periods reported "
+            f"by a source (most are year-to-date releases); hatched outlined boxes are {len(der)} "
+            f"differences between two consecutive official cumulative figures, computed for this book "
+            f"and not published as such (the CSV names the two rows each comes from).")
+
+
+def _cum_alt(d: pd.DataFrame) -> str:
+    c = d[d["layer"] == "cumulative"]
+    first, last = c.sort_values("x").iloc[0], c.sort_values("x").iloc[-1]
+    return (f"Two-panel chart. A: cumulative returnees rise from {fmt_num(first['value'])} "
+            f"({first['period']}) to {fmt_num(last['value'])} ({last['period']}), with scattered "
+            f"disagreeing estimates in the early 2000s. B: reported arrivals per period, mostly "
+            f"10,000 to 45,000 a year, against hatched derived differences between cumulative totals.")
+
+
+@register("return-cumulative", chapter=CHAPTER,
+          title="The national return since 1991: cumulative totals and arrivals per period",
+          caption=_cum_caption, alt=_cum_alt)
+def return_cumulative():
+    cum, excluded, arr = cumulative_data()
+    der = derived_arrivals(cum)
+    fig, (ax_a, ax_b, ax_l) = style.new_figure(7.0, nrows=3, layout="constrained",
+                                               gridspec_kw=dict(height_ratios=[1.3, 1, 0.42]))
+    ax_b.sharex(ax_a)
+    ax_l.axis("off")
+    off = cum[cum["kind"] == "official_statistics"]
+    ax_a.plot(off["x"], off["value"], color=style.GREY, lw=0.8, zorder=1)
+    kinds = sorted(cum["kind"].unique())
+    for k in kinds:
+        g = cum[cum["kind"] == k]
+        col, mk = style.KIND_STYLE[k]
+        ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9)
+        for r in g[g["bound"] == "lower"].itertuples():
+            lower_arrow(ax_a, r.x, r.value, col)
+    # name the sources that stand apart from the official line
+    off_x, off_y = off["x"].to_numpy(), off["value"].to_numpy()
+    for r in cum[cum["kind"] != "official_statistics"].itertuples():
+        ref = float(np.interp(r.x, off_x, off_y))
+        if abs(r.value - ref) > 0.15 * ref:
+            ax_a.annotate(f"{source_label(r.source_key, 24)}: {fmt_num(r.value)}", xy=(r.x, r.value),
+                          xytext=(6, 0), textcoords="offset points", fontsize=7.5, va="center")
+    ax_a.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
+    ax_a.set_ylim(0, float(cum["value"].max()) * 1.12)
+    ax_a.set_ylabel("Returnees since 1991 (persons)")
+    ax_a.set_title("A. Cumulative returnees since 1991, all origins, each figure as printed", fontsize=9)
+    ax_a.grid(axis="y")
+    if len(excluded):
+        ax_a.text(0.99, 0.03, textwrap.fill(_excluded_note(excluded, "flagged as an error in the data"), 50),
+                  transform=ax_a.transAxes, fontsize=7.5, ha="right", va="bottom", color=style.GREY)
+
+    # B: reported periods and derived differences
+    for r in der.itertuples():
+        if r.value <= 0:
+            continue
+        ax_b.add_patch(Rectangle((r.x0, r.value / DERIVED_BAND), r.x1 - r.x0, r.value * (DERIVED_BAND - 1 / DERIVED_BAND),
+                                 fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
+                                 lw=0.8, zorder=1))
+    for r in arr.itertuples():
+        col, mk = style.KIND_STYLE[r.kind]
+        ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
+        ax_b.plot(r.x1, r.value, marker=mk, ms=4.5, color=col, ls="none", zorder=3)
+    ax_b.set_yscale("log")
+    vals = pd.concat([der["value"], arr["value"]])
+    ax_b.set_ylim(10 ** np.floor(np.log10(vals[vals > 0].min())), 10 ** np.ceil(np.log10(vals.max())))
+    ax_b.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
+    ax_b.set_ylabel("Arrivals in the period (persons)")
+    ax_b.set_title("B. Arrivals per period: reported (solid) or derived (hatched)", fontsize=9)
+    ax_b.set_xlabel("Year")
+    ax_b.grid(axis="y")
+    ax_a.set_xlim(np.floor(float(cum["x"].min())) - 1, np.ceil(float(cum["x"].max())) + 1)
+    ax_a.tick_params(labelbottom=False)
+    handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5.5,
+                      label=style.KIND_LABEL[k]) for k in kinds]
+    handles += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
+                Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
+                Line2D([], [], color=style.KIND_STYLE["official_statistics"][0], lw=2.2,
+                       label="B: reported period (start to end)"),
+                Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
+                      label="B: DERIVED difference (computed here)")]
+    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
+    fig.suptitle("The return of ethnic Kazakhs to Kazakhstan, 1991 to today", x=0.01, ha="left",
+                 fontweight="bold", fontsize=10)
+    cols = ["layer", "id", "period", "date_start", "date_end", "value", "as_printed", "unit", "kind",
+            "derived", "from_id", "to_id", "x", "source_key", "locator"]
+    c = cum.assign(layer="cumulative", derived=False, from_id=None, to_id=None)
+    a = arr.assign(layer="reported_period", derived=False, from_id=None, to_id=None, x=arr["x1"])
+    dd = der.assign(layer="derived", date_start=None, date_end=None, as_printed=None, unit="persons",
+                    kind="derived (computed for this book)", x=der["x1"])
+    out = pd.concat([c[cols], a[cols], dd[cols]], ignore_index=True)
+    out["x"] = out["x"].round(4)
+    return fig, out
+
+
+# ------------------------------------------------------- 6. quotas, arrivals and settlement
+
+def is_full_year(row) -> bool:
+    """A period_arrivals row covers a whole calendar year: start and end are the same bare year
+    and the period text does not say it is partial."""
+    ds, de, per = str(row.get("date_start") or ""), str(row.get("date_end") or ""), str(row.get("period") or "").lower()
+    return bool(re.fullmatch(r"\d{4}", ds)) and ds == de and "partial" not in per and "since the start" not in per
+
+
+def is_regional_quota(row) -> bool:
+    return "regional" in str(row.get("measure") or "").lower()
+
+
+def quota_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(national quotas and arrivals for all origins within one calendar year, settlement rows for
+    the resettlement regions, settlement rows for the oblasts)."""
+    rep = data.load("repatriation")
+    q = rep[(rep["series"] == "quota") & (rep["destination"] == "Kazakhstan") & rep["unit"].isin(["persons", "families"])
+            & rep["value"].notna() & (rep["date_start"] == rep["date_end"])].copy()
+    q["role"] = ["regional quota" if is_regional_quota(r) else "immigration quota" for _, r in q.iterrows()]
+    a = rep[(rep["series"] == "period_arrivals") & (rep["origin_iso3"] == "ALL") & rep["unit"].isin(["persons", "families"])
+            & rep["value"].notna() & rep["date_start"].notna()].copy()
+    a = a[[str(s)[:4] == str(e)[:4] for s, e in zip(a["date_start"], a["date_end"])]]
+    a["role"] = ["arrivals, full year" if is_full_year(r) else "arrivals, part of the year" for _, r in a.iterrows()]
+    st = rep[(rep["series"] == "settlement") & rep["destination"].str.startswith("resettlement")].copy()
+    st["role"] = "settled in the resettlement regions (part of the year)"
+    qa = pd.concat([q, a, st], ignore_index=True)
+    qa["year"] = [int(str(v)[:4]) for v in qa["date_end"]]
+    settle = rep[(rep["series"] == "settlement") & ~rep["destination"].str.startswith("resettlement")].copy()
+    return qa.sort_values(["unit", "year", "role", "id"]).reset_index(drop=True), settle
+
+
+ROLE_STYLE = {
+    "immigration quota": ("black", "_", 14),
+    "regional quota": (style.OKABE_ITO["orange"], "_", 14),
+    "arrivals, full year": (style.OKABE_ITO["blue"], "o", 6),
+    "arrivals, part of the year": (style.OKABE_ITO["sky_blue"], "o", 6),
+    "settled in the resettlement regions (part of the year)": (style.OKABE_ITO["bluish_green"], "D", 5.5),
+}
+
+
+def _quota_caption(d: pd.DataFrame) -> str:
+    q = d[d["layer"] == "quota_arrivals"]
+    s = d[d["layer"] == "settlement"]
+    mg = s[(s["destination"] == "Mangystau oblast") & (s["unit"] == "percent")]
+    t = (f"A and B: quotas set by decree, resolution or ministry order (horizontal dashes; orange = "
+         f"regional quota for resettlement regions only) against arrivals reported for the same year "
+         f"(dark dot = whole year, light dot = part of the year), in families (A) and persons (B); the "
+         f"units are never converted. C: where returnees settled, as shares of all returnees since 1991 "
+         f"in one release")
+    if len(mg):
+        t += f" (Mangystau: {fmt_num(mg['value'].iloc[0])}%)"
+    t += "; D: returnees settled in Mangystau oblast, as printed by two sources."
+    return t
+
+
+def _quota_alt(d: pd.DataFrame) -> str:
+    q = d[(d["layer"] == "quota_arrivals") & (d["role"] == "immigration quota") & (d["unit"] == "families")]
+    return (f"Four-panel chart. Quotas in families ranged from {fmt_num(q['value'].min())} to "
+            f"{fmt_num(q['value'].max())} a year; after 2015 the regional quotas of a few thousand persons "
+            f"are far below the number of arrivals. Bar charts show the regions where returnees settled, "
+            f"with Mangystau highlighted.")
+
+
+@register("return-quotas-settlement", chapter=CHAPTER,
+          title="Quotas against arrivals, and where returnees settled",
+          caption=_quota_caption, alt=_quota_alt)
+def return_quotas_settlement():
+    qa, settle = quota_data()
+    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=(style.WIDTH_IN, 7.2), layout="constrained")
+    gs = fig.add_gridspec(3, 2, height_ratios=[1, 1, 1.05])
+    ax_f = fig.add_subplot(gs[0, :])
+    ax_p = fig.add_subplot(gs[1, :], sharex=ax_f)
+    ax_s = fig.add_subplot(gs[2, 0])
+    ax_m = fig.add_subplot(gs[2, 1])
+    for ax, unit, title in ((ax_f, "families", "A. Families"), (ax_p, "persons", "B. Persons")):
+        sub = qa[qa["unit"] == unit]
+        for role, g in sub.groupby("role", sort=True):
+            col, mk, ms = ROLE_STYLE[role]
+            xs = g["year"] + dodge(list(zip(g["year"], g["role"])), 0.35)
+            ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
+                    label=role, zorder=3)
+        ax.set_ylabel(f"{unit} per year")
+        ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
+        ax.set_ylim(0, float(sub["value"].max()) * 1.12)
+        ax.set_title(title + ": quotas and arrivals", fontsize=9)
+        ax.grid(axis="y")
+    ax_f.tick_params(labelbottom=False)
+    ax_p.set_xlabel("Year")
+    handles = [Line2D([], [], color=c, marker=m, ms=ms, mew=2.5 if m == "_" else 1, ls="none", label=r)
+               for r, (c, m, ms) in ROLE_STYLE.items()]
+    ax_p.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False)
+
+    # C: shares by region in one release
+    sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
+    cols = [style.OKABE_ITO["vermillion"] if "Mangystau" in d else style.OKABE_ITO["sky_blue"] for d in sh["destination"]]
+    bars = ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5)
+    for b, d in zip(bars, sh["destination"]):
+        b.set_hatch("xx" if "Mangystau" in d else "")
+    ax_s.set_yticks(range(len(sh)), [d.replace(" oblast", "") for d in sh["destination"]])
+    for i, v in enumerate(sh["value"]):
+        ax_s.text(v, i, f" {fmt_num(v)}%", va="center", fontsize=7.5)
+    ax_s.set_xlim(0, float(sh["value"].max()) * 1.3)
+    ax_s.invert_yaxis()
+    per = sh["period"].iloc[0] if len(sh) else ""
+    ax_s.set_xlabel("% of all returnees since 1991")
+    ax_s.set_title(textwrap.fill(f"C. Share settled by region, {per}", 34), fontsize=9)
+
+    # D: Mangystau counts, persons
+    mg = settle[(settle["destination"] == "Mangystau oblast") & (settle["unit"] == "persons")].copy()
+    mg["x"] = [date_end_x(v) for v in mg["date_end"]]
+    mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
+    labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
+    ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]], edgecolor="black", lw=0.5)
+    ax_m.set_yticks(range(len(mg)), [textwrap.fill(l, 24) for l in labels], fontsize=7.5)
+    for i, v in enumerate(mg["value"]):
+        ax_m.text(v, i, f" {fmt_num(v)}", va="center", fontsize=7.5)
+    ax_m.set_xlim(0, float(mg["value"].max()) * 1.45)
+    ax_m.invert_yaxis()
+    ax_m.xaxis.set_major_formatter(lambda v, _: style.fmt_people(v))
+    ax_m.set_xlabel("Returnees settled in Mangystau (persons)")
+    ax_m.set_title("D. Mangystau oblast, persons", fontsize=9)
+    fig.suptitle("Quotas, arrivals and settlement of returnees", x=0.01, ha="left", fontweight="bold", fontsize=10)
+    cols_out = ["layer", "id", "series", "role", "destination", "period", "date_start", "date_end", "value",
+                "as_printed", "unit", "kind", "source_key", "locator"]
+    out = pd.concat([qa.assign(layer="quota_arrivals"),
+                     sh.assign(layer="settlement", role="share by region"),
+                     mg.assign(layer="settlement", role="Mangystau persons")], ignore_index=True)
+    return fig, out[cols_out]

@@ -318,6 +318,22 @@ def _years(d: pd.DataFrame) -> tuple[int, int]:
     return int(y.min()), int(y.max())
 
 
+def spread_by_country(d: pd.DataFrame) -> pd.Series:
+    """Highest over lowest point figure per country (a factor), largest first; ethnic counts only."""
+    p = d[d["value"].notna() & d["ethnic"]]
+    f = p.groupby("iso3")["value"].agg(lambda v: v.max() / v.min())
+    return f.loc[sorted(f.index, key=lambda i: (-f[i], i))]
+
+
+def _dotplot_alt(d: pd.DataFrame) -> str:
+    names = country_names(load())
+    sp = spread_by_country(d)
+    top = ", ".join(f"{names[i]} (x{sp[i]:.0f})" for i in sp.index[:3])
+    return (f"Dot plot with one row per host country ({d['iso3'].nunique()} countries), persons on a log scale, one "
+            f"marker per published figure coloured and shaped by the kind of source. In {int((sp >= 2).sum())} "
+            f"countries the highest figure is at least twice the lowest; the widest spreads are {top}.")
+
+
 @register("population-sources-by-country", chapter=CHAPTER,
           title="Kazakhs by host country: every source's figure",
           caption=lambda d: (
@@ -325,14 +341,10 @@ def _years(d: pd.DataFrame) -> tuple[int, int]:
               f"({len(d)} figures for {d['iso3'].nunique()} countries), on a logarithmic axis. "
               f"'Current' means a reference year from {CURRENT_SINCE} on ({_years(d)[0]}\u2013{_years(d)[1]} in the data) "
               f"or no date at all (hollow markers, {int(d['undated'].sum())} figures). "
-              f"Horizontal lines are printed ranges. Grey markers with a cross count people born in Kazakhstan "
+              f"Horizontal lines are printed ranges. Markers with a black cross count people born in Kazakhstan "
               f"or its citizens, not ethnic Kazakhs. Shaded bands are the seed paper's size classes. "
               f"Nothing is averaged; rows are ordered by the median figure."),
-          alt=lambda d: (
-              f"Dot plot with one row per host country ({d['iso3'].nunique()} countries), persons on a log "
-              f"scale, one marker per source coloured and shaped by the kind of source. Figures for the same "
-              f"country often differ by a factor of two or more, most for China, Uzbekistan, Mongolia and "
-              f"the Western countries."))
+          alt=_dotplot_alt)
 def population_sources_by_country():
     df = load()
     d = sources_by_country_data(df)
@@ -340,14 +352,14 @@ def population_sources_by_country():
     names = country_names(df)
     order = list(d.drop_duplicates("iso3").sort_values("row")["iso3"])
     n = len(order)
-    fig, ax = style.new_figure(0.3 * n + 1.6, layout="constrained")
+    fig, ax = style.new_figure(0.29 * n + 2.3, layout="constrained")
     xmin = 10 ** math.floor(math.log10(lo_hi(d)["lo"].min()))
     xmax = 10 ** math.ceil(math.log10(lo_hi(d)["hi"].max()))
     shades = ["#f2f2f2", "#e4e4e4", "#ffffff"]
     for (label, lo, hi), sh in zip(tiers, shades):
         ax.axvspan(max(lo, xmin), min(hi, xmax), color=sh, zorder=0, lw=0)
-        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.55, f"Seed size class: {label}", ha="center",
-                va="bottom", fontsize=7.5, color="#444444")
+        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.6, f"Seed class:\n{label}", ha="center",
+                va="bottom", fontsize=7.5, color="#444444", linespacing=1.0)
     for t in tiers[1:]:
         ax.axvline(t[1], color=style.GREY, lw=0.6, ls=":", zorder=1)
     for i in range(n):
@@ -372,7 +384,7 @@ def population_sources_by_country():
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)
     _people_axis(ax)
-    ax.set_ylim(n - 0.5, -0.85)
+    ax.set_ylim(n - 0.5, -1.45)
     ax.set_yticks(range(n), [names[i] for i in order])
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("Kazakhs in the country (persons, log scale)")
@@ -383,8 +395,8 @@ def population_sources_by_country():
     hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated figure (hollow)"))
     hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
     hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
-    ax.legend(handles=hs, loc="lower right", ncol=1, fontsize=7.5, title="Kind of source", frameon=True,
-              facecolor="white", edgecolor=style.LIGHT_GREY, framealpha=1)
+    ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.075), ncol=3, fontsize=7.5,
+              title="Kind of source", borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
     return fig, d
 
 
@@ -400,6 +412,22 @@ def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     return out.sort_values(["panel", "year", "value", "id"]).reset_index(drop=True)
 
 
+def _census_alt(d: pd.DataFrame) -> str:
+    names = country_names(load())
+    parts = []
+    for iso in SERIES_HOSTS:
+        c = d[(d["iso3"] == iso) & (d["kind"] == "census")].sort_values(["year", "value"])
+        if len(c) >= 3:
+            first, last, peak = c.iloc[0], c.iloc[-1], c.loc[c["value"].idxmax()]
+            s = (f"{names[iso]} {style.fmt_people(first['value'])} in {first['year']} to "
+                 f"{style.fmt_people(last['value'])} in {last['year']}")
+            if peak["year"] != last["year"]:
+                s += f" (peak {style.fmt_people(peak['value'])} in {peak['year']})"
+            parts.append(s)
+    return (f"Small multiples of {d['iso3'].nunique()} charts, one per country, of Kazakhs counted by censuses and "
+            f"statistical offices, {_years(d)[0]}\u2013{_years(d)[1]}. Census counts: " + "; ".join(parts) + ".")
+
+
 @register("census-series", chapter=CHAPTER,
           title="Census and official counts of Kazakhs over time",
           caption=lambda d: (
@@ -408,10 +436,7 @@ def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
               f"starting at zero; the line joins the census counts in time order (where one census year has several "
               f"relayed counts, each is shown). Estimates of scholars, associations and politicians are left out, "
               f"and so are counts of people born in Kazakhstan."),
-          alt=lambda d: (
-              f"Small multiples of {d['iso3'].nunique()} line charts, one per country, of Kazakhs counted by censuses "
-              f"from {_years(d)[0]} to {_years(d)[1]}. Kazakhstan and China grow steadily; Russia rises to 1989 and "
-              f"then falls; the other host countries have only a few counts."))
+          alt=lambda d: _census_alt(d))
 def census_series():
     df = load()
     d = census_series_data(df)
@@ -547,12 +572,25 @@ def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None):
     return out
 
 
+_WORLD_CACHE: dict = {}
+
+
+def _world():
+    """The countries layer in the map projection, sorted by iso3 (cached per process and file)."""
+    path = paths.DATA_DIR / "maps" / "countries.geojson"
+    key = (str(_map_crs()), path.stat().st_mtime_ns if path.exists() else 0)
+    if key not in _WORLD_CACHE:
+        _WORLD_CACHE.clear()
+        _WORLD_CACHE[key] = _load_layer("countries").to_crs(_map_crs()).sort_values("iso3").reset_index(drop=True)
+    trace.record(path)
+    return _WORLD_CACHE[key]
+
+
 def map_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     """The map's figure per host country, where it is drawn (``on_map``) and the symbol's position."""
     df = load() if df is None else df
     d = official_by_country(df)
-    crs = _map_crs()
-    world = _load_layer("countries").to_crs(crs).sort_values("iso3").reset_index(drop=True)
+    world = _world()
     geo = dict(zip(world["iso3"], world.geometry))
     home = geo["KAZ"]
     xs, ys, on = [], [], []
@@ -594,8 +632,7 @@ def diaspora_map():
 
     df = load()
     d = map_data(df)
-    crs = _map_crs()
-    world = _load_layer("countries").to_crs(crs).sort_values("iso3").reset_index(drop=True)
+    world = _world()
     home = world.loc[world["iso3"] == "KAZ"].geometry.iloc[0]
     fig, (ax, side) = style.new_figure(3.75, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
     ax.set_facecolor(style.WATER)
@@ -790,7 +827,8 @@ def diaspora_totals():
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
     ax.grid(axis="x")
     ax.set_xlabel("Kazakhs living outside Kazakhstan (persons)")
-    ax.set_title("Published totals of the diaspora against sums of the country figures")
+    fig.suptitle("All Kazakhs abroad: printed totals and derived sums", fontsize=10, fontweight="bold", x=0.02,
+                 ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
@@ -834,9 +872,9 @@ def shares_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     picks.append(tot[tot["id"] == "derived_sum_official"].iloc[0])
     for r in picks:
         v = r["value"]
-        what = "census sum" if r["derived"] else f"{style.fmt_people(v)} ({_who(r['source_key'], 22)})"
+        what = "census sum" if r["derived"] else f"{style.fmt_people(v)} ({_who(r['source_key'], 22).split(' (')[0]})"
         add("abroad", f"derived_share_{r['id']}", 100 * v / (v + kaz["value"]), "derived", True, pd.NA,
-            f"Derived: {what} vs {style.fmt_people(kaz['value'])} in KAZ",
+            f"Derived: {what} vs KAZ",
             ";".join(sorted(set((r["source_key"] + ";" + kaz["source_key"]).split(";")))),
             f"derived: {r['id']} / ({r['id']} + {kaz['id']})")
     ids = df.set_index("id")
@@ -867,7 +905,7 @@ def _derived_val(d: pd.DataFrame, rid: str) -> float:
 
 
 @register("diaspora-shares", chapter=CHAPTER,
-          title="One-third abroad? Ninety per cent in three countries? Printed and derived shares",
+          title="Share abroad and share in the three main host countries, printed and derived",
           caption=lambda d: (
               f"Top: share of all Kazakhs living outside Kazakhstan. Bottom: share of the diaspora living in China, "
               f"Uzbekistan and Russia. Coloured markers and bars are shares printed by the sources; black diamonds "
@@ -887,7 +925,7 @@ def diaspora_shares():
     df = load()
     d = shares_data(df)
     panels = [("abroad", "Share of all Kazakhs living abroad"),
-              ("top3", "Share of the diaspora living in China, Uzbekistan and Russia")]
+              ("top3", "Share of the diaspora in China, Uzbekistan and Russia")]
     sizes = [int((d["panel"] == p).sum()) for p, _ in panels]
     fig, axes = style.new_figure(0.27 * sum(sizes) + 1.9, nrows=2, ncols=1, layout="constrained",
                                  gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]})
@@ -921,8 +959,8 @@ def diaspora_shares():
         ax.set_xlim(0, 100)
         ax.set_xlabel("Per cent")
         ax.grid(axis="x")
-        ax.set_title(title, fontsize=9)
-    fig.suptitle("Printed shares against shares derived from the data", fontsize=10, fontweight="bold", x=0.02,
+        ax.set_title(title, fontsize=9, loc="right")
+    fig.suptitle("Shares: printed by sources and derived from the data", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds) + [

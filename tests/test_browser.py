@@ -1,0 +1,277 @@
+"""The built book, page by page, in a real browser (Debian's headless chromium).
+
+Fails on a missing or undecodable image, an image without a meaningful alt text, a broken local
+link or #anchor, a local file that fails to load, a JavaScript error, and a figure that does not
+show as a light card in dark mode. Saves screenshots of every page, light and dark, to
+``_build/screenshots/`` (look at them). The checker is ``tests/browser_check.py``; its own tests
+come first (a tiny synthetic site with known faults), then the book.
+
+The book is built incrementally first (``jupyter-book build .``, without -W: the strict build is
+tested elsewhere); set ``KAZ_BOOK_HTML=<dir>`` to check an existing build instead.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import browser_check as bc  # noqa: E402
+
+from kazdiaspora import paths  # noqa: E402
+
+ROOT = paths.ROOT
+JB = Path(sys.executable).with_name("jupyter-book")
+
+GOOD_ALT = "Bar chart of the number of Kazakhs by country, China first, then Uzbekistan."
+
+
+# ---------------------------------------------------------------------------------------------
+# a tiny synthetic site with known faults
+
+
+def _png(path: Path, colour=(255, 255, 255), size=(400, 200)) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path)
+
+
+def _page(body: str, head: str = "") -> str:
+    return (f"<!DOCTYPE html><html lang='en' data-theme='light'><head><meta charset='utf-8'>{head}</head>"
+            f"<body><div class='bd-content'>{body}</div></body></html>")
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    root = tmp_path / "html"
+    _png(root / "_images" / "fig.png")
+    (root / "_images" / "corrupt.png").write_bytes(b"this is not a png")
+    (root / "chapter").mkdir(parents=True)
+    (root / "chapter" / "a.html").write_text(_page(
+        f"<h1 id='top'>A</h1>"
+        f"<img src='../_images/fig.png' alt='{GOOD_ALT}'>"                      # fine
+        f"<img src='../_images/missing.png' alt='{GOOD_ALT}'>"                  # missing-image
+        f"<img src='../_images/fig.png'>"                                       # bad-alt: none
+        f"<img src='../_images/fig.png' alt='<Figure size 640x480 with 1 Axes>'>"  # bad-alt: repr
+        f"<img src='../_images/fig.png' alt='fig.png'>"                         # bad-alt: file name
+        f"<a href='b.html'>b</a><a href='b.html#sec-1'>b1</a><a href='#top'>top</a>"  # fine
+        f"<a href='#'>noop</a><a href='https://example.org/x.html'>ext</a>"     # ignored
+        f"<a href='nowhere.html'>x</a>"                                         # broken-link
+        f"<a href='b.html#no-such-id'>y</a>"                                    # broken-anchor
+        f"<a href='#not-here'>z</a>"                                            # broken-anchor
+    ), encoding="utf-8")
+    (root / "chapter" / "b.html").write_text(_page(
+        f"<h1 id='sec-1'>B</h1><img src='../_images/corrupt.png' alt='{GOOD_ALT}'>"  # browser only
+        f"<a href='a.html#top'>a</a>"), encoding="utf-8")
+    # skipped: the theme's files, the sources, the indices
+    (root / "_static").mkdir()
+    (root / "_static" / "x.html").write_text(_page("<img src='nope.png'>"), encoding="utf-8")
+    (root / "genindex.html").write_text(_page("<a href='nope.html'>n</a>"), encoding="utf-8")
+    return root
+
+
+def kinds(problems):
+    return sorted((p.page, p.kind) for p in problems)
+
+
+def test_list_pages_skips_theme_sources_and_indices(site):
+    assert [p.relative_to(site).as_posix() for p in bc.list_pages(site)] == ["chapter/a.html", "chapter/b.html"]
+
+
+def test_static_check_reports_exactly_the_planted_faults(site):
+    problems = bc.check_static(site)
+    assert kinds(problems) == sorted([
+        ("chapter/a.html", "missing-image"),
+        ("chapter/a.html", "bad-alt"), ("chapter/a.html", "bad-alt"), ("chapter/a.html", "bad-alt"),
+        ("chapter/a.html", "broken-link"),
+        ("chapter/a.html", "broken-anchor"), ("chapter/a.html", "broken-anchor"),
+    ]), "\n".join(map(str, problems))
+    text = "\n".join(map(str, problems))
+    for needle in ("../_images/missing.png", "no alt attribute", "Python repr", "file name",
+                   "nowhere.html", "'no-such-id'", "'not-here'"):
+        assert needle in text
+
+
+def test_static_check_passes_a_clean_site(tmp_path):
+    root = tmp_path / "html"
+    _png(root / "_images" / "fig.png")
+    (root / "index.html").write_text("<meta http-equiv='refresh' content='0; url=p/x.html'>", encoding="utf-8")
+    (root / "p").mkdir()
+    (root / "p" / "x.html").write_text(_page(
+        f"<h2 id='s'>S</h2><img src='../_images/fig.png' alt='{GOOD_ALT}'><a href='x.html#s'>s</a>"
+        f"<a href='../index.html'>home</a><a href='#s'>s</a><a href='%78.html'>encoded</a>"), encoding="utf-8")
+    assert bc.check_static(root) == []
+    (root / "index.html").write_text("<meta http-equiv='refresh' content='0; url=p/gone.html'>", encoding="utf-8")
+    assert kinds(bc.check_static(root)) == [("index.html", "broken-link")]
+
+
+@pytest.mark.parametrize("alt, src, bad", [
+    (None, "x.png", True),
+    ("", "x.png", True),
+    ("   ", "x.png", True),
+    ("<Figure size 640x480 with 1 Axes>", "x.png", True),
+    ("png", "x.png", True),
+    ("Figure", "x.png", True),
+    ("image", "x.png", True),
+    ("scripts-count.png", "../_images/scripts-count.png", True),
+    ("scripts-count", "../_images/scripts-count.png", True),
+    ("scripts count", "../_images/scripts-count.png", True),
+    ("a chart", "x.png", True),
+    (GOOD_ALT, "../_images/scripts-count.png", False),
+    ("Map of Kazakh communities in Iran, most of them in Golestan province.", "x.png", False),
+])
+def test_generic_alt(alt, src, bad):
+    assert (bc.generic_alt(alt, src) is not None) == bad
+
+
+def test_corner_brightness_of_a_card_in_a_screenshot():
+    import io
+
+    from PIL import Image
+
+    shot = Image.new("RGB", (300, 200), (20, 20, 20))
+    shot.paste(Image.new("RGB", (100, 80), (255, 255, 255)), (50, 40))
+    buf = io.BytesIO()
+    shot.save(buf, format="PNG")
+    assert bc._corner_brightness(buf.getvalue(), (50, 40, 100, 80)) == pytest.approx(255)
+    assert bc._corner_brightness(buf.getvalue(), (0, 0, 100, 80)) < 100   # overlaps the dark page
+    assert bc._corner_brightness(buf.getvalue(), (0, 0, 10, 10)) is None  # too small to sample
+
+
+def test_screenshot_names_are_flat_and_distinct():
+    assert bc.shot_name("notebooks/01_where.html") == "notebooks__01_where.png"
+    assert bc.shot_name("notebooks/01_where.html", dark=True) == "notebooks__01_where.dark.png"
+
+
+# ---------------------------------------------------------------------------------------------
+# in the browser
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    exe = bc.find_chromium()
+    if not exe:
+        pytest.fail("chromium not found: run `make sysdeps` (scripts/install-system-deps.sh test)")
+    return exe
+
+
+@pytest.mark.slow
+def test_browser_check_finds_what_only_a_browser_sees(site, chromium, tmp_path):
+    # an image that exists but does not decode; a script error; a figure that turns dark in dark mode
+    b = site / "chapter" / "b.html"
+    _png(site / "_images" / "white.png")
+    b.write_text(_page(
+        f"<h1 id='sec-1'>B</h1><img src='../_images/corrupt.png' alt='{GOOD_ALT}'>"
+        f"<img class='inv' src='../_images/white.png' alt='{GOOD_ALT}'>"
+        f"<img src='../_images/fig.png' alt='{GOOD_ALT}'>"
+        f"<script>undefinedFunction();</script>",
+        head="<style>html[data-theme=dark] body{background:#111} html[data-theme=dark] img.inv{filter:invert(1)}</style>"),
+        encoding="utf-8")
+    problems, results = bc.check_browser(site, tmp_path / "shots", pages=[b])
+    assert kinds(problems) == sorted([
+        ("chapter/b.html", "image-not-loaded"), ("chapter/b.html", "js-error"), ("chapter/b.html", "dark-figure"),
+    ]), "\n".join(map(str, problems))
+    text = "\n".join(map(str, problems))
+    assert "corrupt.png" in text and "undefinedFunction" in text and "white.png" in text
+    assert "fig.png" not in text  # the white figure without the filter stays a light card
+    assert [p.name for p in results[0].screenshots] == ["chapter__b.png", "chapter__b.dark.png"]
+    assert all(p.stat().st_size > 1000 for p in results[0].screenshots)
+
+
+@pytest.mark.slow
+def test_browser_is_killed_on_failure(chromium):
+    b = bc.Browser(chromium, timeout=10)
+    b.start()
+    pid = b.proc.pid
+    profile = b.profile
+    with pytest.raises(bc.BrowserError):
+        b.call("No.suchMethod")
+    b.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not Path(profile).exists()
+
+
+@pytest.fixture(scope="session")
+def book_html() -> Path:
+    env = os.environ.get("KAZ_BOOK_HTML")
+    if env:
+        root = Path(env).resolve()
+    else:
+        proc = subprocess.run([str(JB), "build", ".", "-n", "--keep-going"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=1200)
+        if proc.returncode != 0:
+            pytest.fail("jupyter-book build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
+        root = paths.BUILD_DIR / "html"
+    assert (root / "index.html").is_file(), f"no built book in {root}"
+    return root
+
+
+def _toc_files(node) -> list[str]:
+    out = []
+    if isinstance(node, dict):
+        for k in ("root", "file"):
+            if k in node:
+                out.append(node[k])
+        for v in node.values():
+            if isinstance(v, (list, dict)):
+                out += _toc_files(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += _toc_files(v)
+    return out
+
+
+@pytest.mark.slow
+def test_every_toc_page_is_built(book_html):
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = _toc_files(toc)
+    assert len(files) >= 5
+    missing = [f for f in files if not (book_html / f"{f}.html").is_file()]
+    assert not missing, f"TOC pages not built: {missing}"
+    pages = {p.relative_to(book_html).as_posix() for p in bc.list_pages(book_html)}
+    assert {f"{f}.html" for f in files} <= pages
+
+
+@pytest.mark.slow
+def test_book_links_images_and_alt_text(book_html):
+    problems = bc.check_static(book_html)
+    assert not problems, "\n".join(map(str, problems))
+
+
+def _figure_names(page: Path) -> set[str]:
+    info = bc.parse_html(page.read_text(encoding="utf-8"))
+    return {src.rsplit("/", 1)[-1] for src, _, _ in info.images if bc.is_figure(src)}
+
+
+@pytest.mark.slow
+def test_every_chapter_figure_is_on_the_figures_page(book_html):
+    """Each figure in a chapter can be downloaded and cited from the Figures and data page."""
+    on_page = _figure_names(book_html / "book" / "figures.html")
+    missing = {}
+    for page in sorted((book_html / "notebooks").glob("*.html")):
+        names = _figure_names(page) - on_page
+        if names:
+            missing[page.name] = sorted(names)
+    assert not missing, f"figures shown in chapters but not on book/figures: {missing}"
+
+
+@pytest.mark.slow
+def test_book_in_the_browser(book_html, chromium):
+    shots = book_html.parent / "screenshots"
+    t0 = time.monotonic()
+    problems, results = bc.check_browser(book_html, shots)
+    elapsed = time.monotonic() - t0
+    pages = bc.list_pages(book_html)
+    assert len(results) == len(pages)
+    for r in results:
+        name = bc.shot_name(r.page)
+        assert (shots / name).is_file() and (shots / name.replace(".png", ".dark.png")).is_file()
+    assert not problems, "\n".join(map(str, problems))
+    assert elapsed < 120, f"browser check took {elapsed:.0f} s"
