@@ -530,7 +530,8 @@ class LabelPlacer:
         box, (axx, ayy), ha, va = cands[i]
         if kw.get("skip_crowded") and (not inside(box, self.bounds) or any(overlap(box, q) > 0 for q in self.placed)):
             return None
-        self.placed.append(box)
+        pad = 1.5 * self.px_per_pt  # keep a small gap to the next label
+        self.placed.append((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
         xd, yd = self.ax.transData.inverted().transform((axx, ayy))
         return self.ax.text(xd, yd, text, ha=ha, va=va, fontsize=kw.get("fontsize", FONT),
                             fontstyle=kw.get("fontstyle", "normal"), fontweight=kw.get("fontweight", "normal"),

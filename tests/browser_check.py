@@ -137,8 +137,12 @@ def list_pages(root: Path) -> list[Path]:
     return out
 
 
-def generic_alt(alt: str | None, src: str | None = None) -> str | None:
-    """Why an alt text is not acceptable for a figure, or None if it is fine."""
+def generic_alt(alt: str | None, src: str | None = None, figure: bool = True) -> str | None:
+    """Why an alt text is not acceptable, or None if it is fine.
+
+    Every image needs a specific alt text; a figure's (``figure=True``) must also be long enough
+    to describe it (at least :data:`MIN_ALT_WORDS` words), an icon's may be short ("Binder logo").
+    """
     if alt is None:
         return "no alt attribute"
     text = " ".join(alt.split())
@@ -158,7 +162,7 @@ def generic_alt(alt: str | None, src: str | None = None) -> str | None:
         for cand in (name, stem, stem.replace("-", " "), stem.replace("_", " ")):
             if cand and norm == " ".join(re.sub(r"[^\w\s]", " ", cand.lower()).split()):
                 return f"alt text is the file name {name!r}"
-    if len(norm.split()) < MIN_ALT_WORDS:
+    if figure and len(norm.split()) < MIN_ALT_WORDS:
         return f"alt text too short to describe a figure: {text!r}"
     return None
 
@@ -205,7 +209,7 @@ def check_static(root: Path, pages: list[Path] | None = None) -> list[Problem]:
                 target, _ = _resolve(root, page, src)
                 if target is None or not target.is_file():
                     problems.append(Problem(name, "missing-image", f"line {line}: {src}"))
-            why = generic_alt(alt, src)
+            why = generic_alt(alt, src, figure=is_figure(src))
             if why:
                 problems.append(Problem(name, "bad-alt", f"line {line}: {src}: {why}"))
         for tag, url, line in pi.links:
@@ -292,9 +296,11 @@ class Browser:
                 os.close(fd)
         try:
             self.call("Browser.getVersion")
-        except Exception:
+        except Exception as exc:
+            self.log.flush()
+            tail = (Path(self.profile) / "chromium.log").read_bytes()[-2000:].decode(errors="replace")
             self.close()
-            raise
+            raise BrowserError(f"chromium did not start ({self.exe}): {exc}\n{tail}") from exc
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
@@ -541,7 +547,7 @@ def check_browser(root: Path, screenshots: Path | None, pages: list[Path] | None
                     problems.append(Problem(rel, "image-not-loaded", f"{im['src']} (naturalWidth {im['w']})"))
                 elif is_figure(im["src"]) and im["visible"] and im["rw"] < MIN_FIGURE_WIDTH_PX:
                     problems.append(Problem(rel, "image-too-small", f"{im['src']} rendered {im['rw']:.0f} px wide"))
-                why = generic_alt(im["alt"], im["src"])
+                why = generic_alt(im["alt"], im["src"], figure=is_figure(im["src"]))
                 if why:
                     problems.append(Problem(rel, "bad-alt", f"{im['src']} (rendered): {why}"))
             if screenshots is not None:

@@ -130,6 +130,13 @@ def test_generic_alt(alt, src, bad):
     assert (bc.generic_alt(alt, src) is not None) == bad
 
 
+def test_icons_may_have_short_alt_text_but_figures_not():
+    assert bc.generic_alt("Binder logo", "../_static/images/logo_binder.svg", figure=False) is None
+    assert bc.generic_alt("Binder logo", "../_images/x.png", figure=True) is not None
+    assert bc.generic_alt("", "../_static/images/logo_binder.svg", figure=False) is not None
+    assert bc.generic_alt("logo_binder.svg", "../_static/images/logo_binder.svg", figure=False) is not None
+
+
 def test_corner_brightness_of_a_card_in_a_screenshot():
     import io
 

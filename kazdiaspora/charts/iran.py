@@ -372,7 +372,7 @@ def iran_community():
     # persons, dated; the y axis is scaled to the point figures, a longer range runs off the top
     pers = dated[dated["unit"] == "persons"]
     point_max = float(pop.loc[pop["unit"] == "persons", "value"].max())
-    top = point_max * 1.45
+    top = point_max * 1.9
     for r in pers.itertuples():
         draw(ax_p, r, r.x)
     x_last = float(dated["x1"].max()) + 1
@@ -631,7 +631,7 @@ def _orig_caption(d: pd.DataFrame) -> str:
          f"{rank} of {len(o)} origins listed.")
     if len(tot):
         t += (f" The same article gives {fmt_num(tot['value'].iloc[0])} returnees from all origins; the "
-              f"origins listed add up to slightly less.")
+              f"origins listed add up to {fmt_num(o['value'].sum())}.")
     return t
 
 
