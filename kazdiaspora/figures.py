@@ -126,7 +126,8 @@ def render(fig_id: str) -> Rendered:
         freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
-        line = "Source: " + "; ".join(bib.short_cite(k) for k in keys) + \
+        cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
+        line = "Source: " + "; ".join(cites) + \
                f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
