@@ -67,6 +67,15 @@ def short_cite(key: str) -> str:
     """Author-year label for source lines: 'Askhat (n.d.)', 'Smith & Jones (2001)', 'Barcus et al. (2012)'."""
     e = entries()[key]
     people = e.persons.get("author") or e.persons.get("editor") or []
+    if people and _latex_to_text(str(people[0])) == "Wikipedia contributors":
+        first = _latex_to_text(e.fields.get("howpublished", "")).split(" ")[0].strip(",")
+        lang = first if first in {"English", "Russian", "Chinese", "Kazakh", "Turkish", "German", "French",
+                                  "Uzbek", "Mongolian", "Persian", "Kyrgyz"} else ""
+        title = _latex_to_text(e.fields.get("title", key))
+        if len(title) > 38:
+            title = title[:36].rstrip() + "\u2026"
+        who = f"Wikipedia ({lang}): {title}" if lang and lang != "Wikipedia" else f"Wikipedia: {title}"
+        return f"{who} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
     if people:
         last = [_latex_to_text(" ".join(p.prelast_names + p.last_names)) for p in people]
         who = last[0] if len(last) == 1 else (f"{last[0]} & {last[1]}" if len(last) == 2 else f"{last[0]} et al.")

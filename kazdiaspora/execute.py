@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             todo.append(nb)
     if not todo:
+        _write_figures_page()
         return 0
 
     def run(nb: Path):
@@ -189,7 +190,16 @@ def main(argv: list[str] | None = None) -> int:
         errors = [e for e in pool.map(run, todo) if e]
     for e in errors:
         print(e, file=sys.stderr)
+    _write_figures_page()
     return 1 if errors else 0
+
+
+def _write_figures_page() -> None:
+    """The notebooks export their figures; the Figures and data page lists what was exported."""
+    from .figpage import write_page
+
+    if write_page():
+        print("updated book/figures.md", file=sys.stderr)
 
 
 if __name__ == "__main__":

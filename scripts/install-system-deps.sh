@@ -7,7 +7,7 @@ what=${1:-test}
 case "$what" in
   test) pkgs=(chromium) ; check="command -v chromium" ;;
   pdf)  pkgs=(latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended tex-gyre
-              texlive-xetex xindy fonts-freefont-otf) ; check="command -v xelatex && command -v latexmk" ;;
+              texlive-xetex xindy fonts-freefont-otf fonts-arphic-uming) ; check="command -v xelatex && command -v latexmk" ;;
   *) echo "usage: $0 test|pdf" >&2; exit 2 ;;
 esac
 if bash -c "$check" >/dev/null 2>&1; then exit 0; fi
