@@ -96,7 +96,7 @@ class Panel:
     bend_scale: float = 1.0
     place_labels: str = "all"
     """Which stops get a name: "all" or "ends" (first and last stop of each route)."""
-    label_rings: tuple[float, ...] = (1.0, 2.2)
+    label_rings: tuple[float, ...] = (1.0, 2.2, 3.4)
     """Distances (x the base offset) tried for place names; with ``skip_crowded`` a name that
     finds no free spot is left out (its marker stays)."""
     skip_crowded: bool = False
@@ -520,7 +520,7 @@ class LabelPlacer:
         t.remove()
         return bb.width, bb.height
 
-    def place(self, x: float, y: float, text: str, r_pt: float, rings=(1.0, 2.2), **kw):
+    def place(self, x: float, y: float, text: str, r_pt: float, rings=(1.0, 2.2, 3.4), **kw):
         """Place ``text`` near display point (x, y); returns the Text artist."""
         import matplotlib.patheffects as pe
 
