@@ -66,6 +66,8 @@ def entries(path: Path | None = None) -> dict:
 def short_cite(key: str) -> str:
     """Author-year label for source lines: 'Askhat (n.d.)', 'Smith & Jones (2001)', 'Barcus et al. (2012)'."""
     e = entries()[key]
+    if e.fields.get("shortauthor"):
+        return f"{_latex_to_text(e.fields['shortauthor'])} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
     people = e.persons.get("author") or e.persons.get("editor") or []
     if people and _latex_to_text(str(people[0])) == "Wikipedia contributors":
         first = _latex_to_text(e.fields.get("howpublished", "")).split(" ")[0].strip(",")

@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -152,7 +153,9 @@ def _save_bytes(fig, fmt: str) -> bytes:
     buf = io.BytesIO()
     meta = {"png": {"Software": None}, "svg": {"Date": None},
             "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
-    with style.book_style():
+    with style.book_style(), warnings.catch_warnings():
+        # a character the font lacks would print as an empty box: refuse it
+        warnings.filterwarnings("error", message=r"Glyph \d+ .* missing from font")
         fig.savefig(buf, format=fmt, dpi=300 if fmt == "png" else 72, metadata=meta,
                     bbox_inches="tight", pad_inches=0.06, facecolor="white")
     return buf.getvalue()
@@ -262,4 +265,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the function of the imported module, not of this __main__ copy: the chart modules
+    # register their figures in ``kazdiaspora.figures.REGISTRY``.
+    from kazdiaspora.figures import main as _main
+
+    raise SystemExit(_main())
