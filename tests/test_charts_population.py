@@ -6,6 +6,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from conftest import render_figures
 
 from kazdiaspora import data, figures
 from kazdiaspora.charts import population as pop
@@ -20,11 +21,7 @@ def df():
 
 @pytest.fixture(scope="module")
 def rendered():
-    figures.load_all()
-    out = {fid: figures.render(fid) for fid in FIG_IDS}
-    yield out
-    for r in out.values():
-        plt.close(r.fig)
+    yield from render_figures(FIG_IDS)
 
 
 def test_all_registered_for_chapter():

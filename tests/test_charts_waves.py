@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import render_figures  # noqa: E402
 
 from kazdiaspora import data, figures, routemap  # noqa: E402
 from kazdiaspora.charts import waves as wv  # noqa: E402
@@ -18,11 +19,7 @@ FIG_IDS = sorted(["waves-timeline"] + [f"route-map-{m}" for m in routemap.MAP_SP
 
 @pytest.fixture(scope="module")
 def rendered():
-    figures.load_all()
-    out = {fid: figures.render(fid) for fid in FIG_IDS}
-    yield out
-    for r in out.values():
-        plt.close(r.fig)
+    yield from render_figures(FIG_IDS)
 
 
 def test_all_figures_registered_for_the_chapter():
