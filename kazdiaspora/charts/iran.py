@@ -533,9 +533,12 @@ def _iran_ret_caption(d: pd.DataFrame) -> str:
 
 def _iran_ret_alt(d: pd.DataFrame) -> str:
     tot = d[(d["year_start"] < d["year_end"])].sort_values("year_end")
-    return (f"Chart of {len(d)} figures on Kazakhs moving from Iran to Kazakhstan, 1991 to "
-            f"{int(d['year_end'].max())}: totals of {' and '.join(fmt_num(v) for v in tot['value'])} "
-            f"persons for the 1990s, groups of tens to hundreds of families in 1991, 1993 and 2021, and "
+    groups = sorted({int(y) for y in d.loc[~d.index.isin(tot.index), "year_end"].dropna()})
+    group_years = ", ".join(map(str, groups[:-1])) + (" and " if len(groups) > 1 else "") + str(groups[-1])
+    return (f"Chart of {len(d)} figures on Kazakhs moving from Iran to Kazakhstan, "
+            f"{int(tot['year_start'].min())} to {int(d['year_end'].max())}: totals of "
+            f"{' and '.join(fmt_num(v) for v in tot['value'])} "
+            f"persons for the 1990s, groups of tens to hundreds of families in {group_years}, and "
             f"a shaded gap after {int(tot['year_end'].max())} where no Iran-specific total exists.")
 
 

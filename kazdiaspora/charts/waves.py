@@ -80,8 +80,8 @@ def _timeline_alt(d: pd.DataFrame) -> str:
 def _timeline_caption(d: pd.DataFrame) -> str:
     f = d[d.row_type == "figure"]
     nsrc = f["source_key"].nunique()
-    return (f"Migration waves, numbered in time order as on the maps. Bars: the period of each wave (left: the "
-            f"1720s; right: from 1898). Dots: {len(f)} figures from {nsrc} sources for how many people moved "
+    return (f"Migration waves, numbered in time order as on the maps. Bars: the period of each wave (left: "
+            f"{EARLY[0]}\u2013{EARLY[1]}; right: from {MAIN[0]}). Dots: {len(f)} figures from {nsrc} sources for how many people moved "
             f"(emigrants, refugees, returnees; deaths and population counts are left out), one marker per kind "
             f"of source; a line is a printed range, an arrow a lower bound ('more than'). Several seed figures "
             f"could not be corroborated by the research pack (see the data).")
