@@ -176,7 +176,7 @@ def metadata(r: Rendered) -> dict:
         "source_line": r.source_line,
         "sources": r.sources,
         "licence": r.spec.licence,
-        "files": {fmt: f"{r.spec.id}.{fmt}" for fmt in FORMATS},
+        "files": {fmt: f"{r.spec.id}.{fmt}" for fmt in FORMATS + (("geojson",) if getattr(r.fig, "geojson", None) else ())},
         "rows": int(len(r.data)),
     }
 
@@ -187,6 +187,8 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     payload = {fmt: (_csv_bytes(r.data) if fmt == "csv" else _save_bytes(r.fig, fmt)) for fmt in FORMATS}
     payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
+        payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
     tmp: dict[str, Path] = {}
     try:
         for ext, blob in payload.items():

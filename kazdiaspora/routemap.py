@@ -51,8 +51,10 @@ WAVE_PALETTE = (
 """One colour per wave, assigned in time order (:func:`wave_colours`); no plain orange or yellow,
 which would vanish on the highlighted (light orange) provinces."""
 
-LW_BASE = 1.0
-"""Line width (pt) of a route without a figure in persons."""
+LW_BASE = 1.2
+"""Line width (pt) of a route carrying a figure of (almost) no persons: the start of the width scale."""
+LW_NONE = 0.7
+"""Line width (pt) of a route without a figure in persons (thinner than any width on the scale)."""
 LW_SPAN = 4.0
 """Extra width (pt) of a route carrying :data:`V_REF` persons or more."""
 V_REF = 300_000.0
@@ -133,7 +135,7 @@ IRAN_LCC = lcc(62, 41, 36, 46)
 XINJIANG_LCC = lcc(79, 44, 40, 48)
 OTHER_LCC = lcc(72, 44, 38, 50)
 
-_XJ = dict(extent=(66.0, 92.5, 38.9, 49.7), crs=XINJIANG_LCC, highlight_admin1=("CN-XJ",),
+_XJ = dict(extent=(69.2, 92.5, 38.9, 49.7), crs=XINJIANG_LCC, highlight_admin1=("CN-XJ",),
            label_countries=("KAZ", "CHN", "MNG", "KGZ"), only_inside=True)
 
 MAP_SPECS: dict[str, MapSpec] = {
@@ -212,7 +214,7 @@ def magnitude_mid(value, low, high) -> float | None:
 def line_width(persons: float | None) -> float:
     """Line width (pt) for a figure in persons: ``LW_BASE + LW_SPAN * sqrt(min(v, V_REF) / V_REF)``."""
     if persons is None or (isinstance(persons, float) and math.isnan(persons)) or persons <= 0:
-        return LW_BASE
+        return LW_NONE
     return LW_BASE + LW_SPAN * math.sqrt(min(float(persons), V_REF) / V_REF)
 
 
@@ -251,6 +253,8 @@ def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFra
     g = gazetteer.set_index("place_id")
     st = stops.sort_values(["route_id", "seq"], kind="mergesort")
     seqs = {rid: list(grp["place_id"]) for rid, grp in st.groupby("route_id", sort=True)}
+    cols_of = {c: {rid: list(grp[c].fillna("")) for rid, grp in st.groupby("route_id", sort=True)}
+               for c in ("role", "mode", "chosen")}
     fig = figures.set_index("id")
     nums, cols = wave_numbers(waves), wave_colours(waves)
     wname = waves.set_index("wave_id")
@@ -271,8 +275,11 @@ def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFra
         rows.append({
             "route_id": r.route_id, "wave_id": r.wave_id, "wave_no": nums[r.wave_id],
             "wave_name": w["name"], "wave_start": int(w["year_start"]), "label": r.label, "period": r.period, "certainty": r.certainty,
-            "maps": r.maps, "stops": " > ".join(places),
-            "stop_names": " > ".join(g.loc[p, "name_en"] for p in places),
+            "maps": r.maps, "kind": r.kind, "stops": " > ".join(places),
+            "stop_names": " > ".join(g.loc[p, "name_en"] for p, role in zip(places, cols_of["role"][r.route_id])
+                                     if role == "stop"),
+            "roles": cols_of["role"][r.route_id], "modes": cols_of["mode"][r.route_id],
+            "chosen": cols_of["chosen"][r.route_id],
             "lons": [float(g.loc[p, "lon"]) for p in places],
             "lats": [float(g.loc[p, "lat"]) for p in places],
             "magnitude_id": r.magnitude_id if isinstance(r.magnitude_id, str) else None,
@@ -429,118 +436,13 @@ def point_along(path: np.ndarray, frac: float) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- label placement
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (display units)
-
-OFFSETS = (  # direction (unit-ish vector), ha, va — tried in this order
-    ((1, 0), "left", "center"), ((-1, 0), "right", "center"),
-    ((0.75, 0.75), "left", "bottom"), ((-0.75, 0.75), "right", "bottom"),
-    ((0.75, -0.75), "left", "top"), ((-0.75, -0.75), "right", "top"),
-    ((0, 1), "center", "bottom"), ((0, -1), "center", "top"),
-)
-"""Candidate label positions around a point, in order of preference."""
-
-
-def overlap(a: Box, b: Box) -> float:
-    """Area of the intersection of two boxes (0 if they only touch or are apart)."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if (w > 0 and h > 0) else 0.0
-
-
-def inside(a: Box, bounds: Box) -> bool:
-    return a[0] >= bounds[0] and a[1] >= bounds[1] and a[2] <= bounds[2] and a[3] <= bounds[3]
-
-
-def candidate_boxes(x: float, y: float, w: float, h: float, r: float, rings=(1.0, 2.2)) -> list[tuple]:
-    """Boxes (and their anchor/alignment) for a ``w`` x ``h`` text around (x, y) at distance ``r``."""
-    out = []
-    for ring in rings:
-        if ring == 0:
-            out.append(((x - w / 2, y - h / 2, x + w / 2, y + h / 2), (x, y), "center", "center"))
-            continue
-        for (dx, dy), ha, va in OFFSETS:
-            ax_, ay_ = x + dx * r * ring, y + dy * r * ring
-            x0 = ax_ if ha == "left" else ax_ - w if ha == "right" else ax_ - w / 2
-            y0 = ay_ if va == "bottom" else ay_ - h if va == "top" else ay_ - h / 2
-            out.append(((x0, y0, x0 + w, y0 + h), (ax_, ay_), ha, va))
-    return out
-
-
-def choose_box(candidates: list[Box], placed: list[Box], bounds: Box,
-               soft_points: np.ndarray | None = None) -> int:
-    """Index of the candidate to use.
-
-    The first candidate that lies inside ``bounds``, overlaps no box in ``placed`` and covers
-    none of ``soft_points`` (route lines) wins; otherwise the candidate with no hard overlap and
-    the fewest soft points; otherwise the one with the least overlap. Deterministic (ties: order).
-    """
-    best, best_key = 0, None
-    pts = np.empty((0, 2)) if soft_points is None or len(soft_points) == 0 else np.asarray(soft_points)
-    for i, c in enumerate(candidates):
-        hard = sum(overlap(c, p) for p in placed)
-        if not inside(c, bounds):
-            hard += 1e9
-        soft = 0
-        if len(pts):
-            soft = int(np.count_nonzero((pts[:, 0] > c[0]) & (pts[:, 0] < c[2]) &
-                                        (pts[:, 1] > c[1]) & (pts[:, 1] < c[3])))
-        key = (hard > 0, soft, hard, i)
-        if best_key is None or key < best_key:
-            best, best_key = i, key
-        if key[:2] == (False, 0):
-            return i
-    return best
-
-
-class LabelPlacer:
-    """Places texts on an axes without overlap, in display coordinates (layout must be frozen)."""
-
-    def __init__(self, ax, soft_points: np.ndarray | None = None):
-        self.ax = ax
-        self.fig = ax.figure
-        self.renderer = self.fig.canvas.get_renderer()
-        bb = ax.get_window_extent(self.renderer)
-        pad = 2.0
-        self.bounds = (bb.x0 + pad, bb.y0 + pad, bb.x1 - pad, bb.y1 - pad)
-        self.placed: list[Box] = []
-        self.soft = soft_points if soft_points is not None else np.empty((0, 2))
-        self.px_per_pt = self.fig.dpi / 72.0
-
-    def block(self, box: Box) -> None:
-        self.placed.append(box)
-
-    def block_point(self, x: float, y: float, radius_pt: float) -> None:
-        r = radius_pt * self.px_per_pt
-        self.placed.append((x - r, y - r, x + r, y + r))
-
-    def text_size(self, text: str, **kw) -> tuple[float, float]:
-        t = self.ax.text(0, 0, text, fontsize=kw.get("fontsize", FONT), fontstyle=kw.get("fontstyle", "normal"),
-                         fontweight=kw.get("fontweight", "normal"), transform=None)
-        bb = t.get_window_extent(self.renderer)
-        t.remove()
-        return bb.width, bb.height
-
-    def place(self, x: float, y: float, text: str, r_pt: float, rings=(1.0, 2.2, 3.4), **kw):
-        """Place ``text`` near display point (x, y); returns the Text artist."""
-        import matplotlib.patheffects as pe
-
-        w, h = self.text_size(text, **kw)
-        cands = candidate_boxes(x, y, w, h, r_pt * self.px_per_pt, rings)
-        i = choose_box([c[0] for c in cands], self.placed, self.bounds, self.soft)
-        box, (axx, ayy), ha, va = cands[i]
-        if kw.get("skip_crowded") and (not inside(box, self.bounds) or any(overlap(box, q) > 0 for q in self.placed)):
-            return None
-        pad = 1.5 * self.px_per_pt  # keep a small gap to the next label
-        self.placed.append((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
-        xd, yd = self.ax.transData.inverted().transform((axx, ayy))
-        return self.ax.text(xd, yd, text, ha=ha, va=va, fontsize=kw.get("fontsize", FONT),
-                            fontstyle=kw.get("fontstyle", "normal"), fontweight=kw.get("fontweight", "normal"),
-                            color=kw.get("color", TEXT), zorder=kw.get("zorder", 8),
-                            path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
+# One module places every label of the book's maps and charts: kazdiaspora.labels.
+from .labels import (Box, LabelPlacer, OFFSETS, candidate_boxes, choose_box, inside,  # noqa: E402,F401
+                     overlap)
 
 
 def place_label(placer: LabelPlacer, x, y, text, r_pt=4.0, **kw):
-    """Module-level alias of :meth:`LabelPlacer.place` (the tested entry point)."""
+    """:meth:`kazdiaspora.labels.LabelPlacer.place` (kept as the tested entry point)."""
     return placer.place(x, y, text, r_pt, **kw)
 
 
@@ -549,13 +451,53 @@ POINT_FEATURES = ("city", "town", "village")
 COUNTRY_SHORT = {"CHN": "China"}
 """Short names for country labels (Natural Earth's ``name_en`` otherwise)."""
 
+KINDS = ("flight", "return", "onward")
+"""``routes.kind``: a flight from the homeland, a return to it, an onward move within the diaspora."""
+MODES = ("land", "rail", "sea", "air", "unknown")
+"""``route_stops.mode``: how the segment arriving at a stop was travelled (``unknown``: no source says)."""
+MODE_STYLE = {"unknown": (0, (1.0, 1.8)), "air": (0, (5.0, 1.6, 1.0, 1.6)), "sea": (0, (7.0, 2.2))}
+"""Line style of a segment whose mode overrides the route's solid/dashed style."""
+
+
+def _arrowhead(kind: str, tip, d, head_l, head_w):
+    """Polygon (display units) of an arrowhead and whether it is filled, hollow or a chevron."""
+    nrm = np.array([-d[1], d[0]])
+    base_c = tip - d * head_l
+    if kind == "onward":  # open chevron: two strokes
+        return np.array([base_c + nrm * head_w, tip, base_c - nrm * head_w]), "chevron"
+    tri = np.array([tip, base_c + nrm * head_w, base_c - nrm * head_w])
+    return tri, ("hollow" if kind == "return" else "filled")
+
+
+def _to_display_geom(geom, to_disp):
+    from shapely.ops import transform as stransform
+
+    def f(x, y, z=None):
+        p = to_disp(np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]))
+        return p[:, 0], p[:, 1]
+
+    return stransform(f, geom)
+
+
+def route_path(pts_disp: np.ndarray, bend: float, n: int = 40) -> tuple[np.ndarray, list[int]]:
+    """The drawn line of a route through its points (display units) and the index of each point on it.
+
+    Two points: a curve bent sideways by ``bend`` (:func:`curve`); more: a Catmull-Rom spline through
+    every stop and waypoint (no bend, so the line passes exactly through them).
+    """
+    if len(pts_disp) == 2:
+        return curve(pts_disp, bend, n), [0, n]
+    return catmull_rom(pts_disp, n), [i * n for i in range(len(pts_disp))]
+
 
 def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.DataFrame,
                 panel: Panel, extra_obstacles: list[Box] = ()) -> dict:
     """Draw ``routes`` (rows of :func:`route_table`) on a base map; place names and labels.
 
     The figure's layout must be final (call ``fig.draw_without_rendering()`` and freeze the
-    layout engine first): arrowheads, trims and labels are sized in points.
+    layout engine first): arrowheads, trims and labels are sized in points. Returns what was drawn
+    (display units): ``placer`` (every label), ``paths`` (route id → drawn line), ``segments``
+    (route id → [(from_seq, to_seq, mode, line)]), ``stops`` (place ids with a marker).
     """
     from matplotlib.patches import Circle, Polygon
 
@@ -567,49 +509,79 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
               [s.split(" > ")[-1] for s in routes["stops"]])
     g = gazetteer.set_index("place_id")
     marker_r = 2.6  # pt
-    paths = {}
+    paths, segments, heads = {}, {}, []
     for r in routes.itertuples(index=False):
         x, y = bm.project(np.array(r.lons), np.array(r.lats))
         pts_disp = to_disp(np.column_stack([x, y]))
-        bend = b[r.route_id] * panel.bend_scale * (1.0 if len(pts_disp) == 2 else 0.4)
-        path = curve(pts_disp, bend)
-        lw = r.line_width_pt if panel.widths else LW_BASE + 0.3
+        full, idx = route_path(pts_disp, b[r.route_id] * panel.bend_scale)
+        segs = []
+        for k in range(1, len(idx)):
+            segs.append((k, k + 1, r.modes[k], full[idx[k - 1]:idx[k] + 1]))
+        segments[r.route_id] = segs
+        lw = (r.line_width_pt if panel.widths else LW_BASE + 0.3)
         head_l, head_w = (2.0 * lw + 4.0) * ppt, (1.3 * lw + 2.6) * ppt
-        p = trim(path, (marker_r + 1.0) * ppt, (marker_r + 1.0) * ppt)
-        body = trim(p, 0.0, head_l * 0.85)
+        p = trim(full, (marker_r + 1.0) * ppt, (marker_r + 1.0) * ppt)
         paths[r.route_id] = p
-        dd = to_data(body)
-        ls = (0, (3.2, 1.6)) if r.certainty == "outline" else "-"
-        ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=lw, ls=ls, solid_capstyle="butt",
-                dash_capstyle="butt", zorder=5 + 0.001 * (10 - lw), alpha=0.95)
+        body = trim(p, 0.0, head_l * 0.85)
+        # the body, segment by segment (a segment's mode may change its line style)
+        sb = np.hypot(*np.diff(body, axis=0).T)
+        s_body = np.concatenate([[0.0], np.cumsum(sb)])
+        sf = np.hypot(*np.diff(full, axis=0).T)
+        s_full = np.concatenate([[0.0], np.cumsum(sf)])
+        start_off = (marker_r + 1.0) * ppt
+        base_ls = (0, (3.2, 1.6)) if r.certainty == "outline" else "-"
+        for k, (_, _, mode, _) in enumerate(segs):
+            a = s_full[idx[k]] - start_off
+            e = s_full[idx[k + 1]] - start_off
+            keep = (s_body >= a) & (s_body <= e)
+            pa = np.interp(np.clip(a, 0, s_body[-1]), s_body, body[:, 0]), np.interp(np.clip(a, 0, s_body[-1]), s_body, body[:, 1])
+            pe_ = np.interp(np.clip(e, 0, s_body[-1]), s_body, body[:, 0]), np.interp(np.clip(e, 0, s_body[-1]), s_body, body[:, 1])
+            part = np.vstack([pa, body[keep], pe_])
+            if len(part) < 2 or np.hypot(*(part[-1] - part[0])) == 0 and len(part) == 2:
+                continue
+            dd = to_data(part)
+            ls = MODE_STYLE.get(mode, base_ls)
+            ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=lw, ls=ls, solid_capstyle="butt",
+                    dash_capstyle="butt", zorder=5 + 0.001 * (10 - lw), alpha=0.95)
+            if r.kind == "return":  # a return: a white core along the line
+                ax.plot(dd[:, 0], dd[:, 1], color="white", lw=max(0.45, lw * 0.38), ls=ls, solid_capstyle="butt",
+                        dash_capstyle="butt", zorder=5.01 + 0.001 * (10 - lw))
         tip = p[-1]
         d = p[-1] - p[-4] if len(p) >= 4 else p[-1] - p[0]
         d = d / max(np.hypot(*d), 1e-9)
-        nrm = np.array([-d[1], d[0]])
-        base_c = tip - d * head_l
-        tri = np.array([tip, base_c + nrm * head_w, base_c - nrm * head_w])
-        ax.add_patch(Polygon(to_data(tri), closed=True, facecolor=r.colour, edgecolor="white",
-                             linewidth=0.4, zorder=5.5))
-    # obstacles: place markers, then wave numbers, then labels
+        poly, style_ = _arrowhead(r.kind, tip, d, head_l, head_w)
+        if style_ == "chevron":
+            dd = to_data(poly)
+            ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=max(1.2, lw * 0.8), solid_joinstyle="miter",
+                    solid_capstyle="butt", zorder=5.5)
+        else:
+            ax.add_patch(Polygon(to_data(poly), closed=True, facecolor=r.colour if style_ == "filled" else "white",
+                                 edgecolor=r.colour if style_ == "hollow" else "white",
+                                 linewidth=1.0 if style_ == "hollow" else 0.4, zorder=5.5))
+        heads.append((r.route_id, (poly[:, 0].min(), poly[:, 1].min(), poly[:, 0].max(), poly[:, 1].max())))
+    # obstacles: arrowheads, place markers, then wave numbers, then labels
     soft = np.vstack([p[::2] for p in paths.values()]) if paths else np.empty((0, 2))
     placer = LabelPlacer(ax, soft)
     for box in extra_obstacles:
         placer.block(box)
-    for t in list(ax.texts):  # the base map's labels (countries, scale bar)
+    for t in list(ax.texts):  # the base map's texts (scale bar)
         bb = t.get_window_extent(placer.renderer)
-        placer.block((bb.x0, bb.y0, bb.x1, bb.y1))
+        placer.block((bb.x0, bb.y0, bb.x1, bb.y1), "scale bar")
     if bm.scale_bar:
-        sb = bm.scale_bar
-        (x0, y0), (x1, _) = to_disp((sb["x0"], sb["y"])), to_disp((sb["x1"], sb["y"]))
-        placer.block((x0 - 4, y0 - 4, x1 + 4, y0 + 4))
-    # places: ordered by how many routes use them, then name
+        sb_ = bm.scale_bar
+        (x0, y0), (x1, _) = to_disp((sb_["x0"], sb_["y"])), to_disp((sb_["x1"], sb_["y"]))
+        placer.block((x0 - 4, y0 - 4, x1 + 4, y0 + 4), "scale bar")
+    for rid, hb in heads:
+        placer.block(hb, "arrowhead", rid)
+    # places: ordered by how many routes use them, then name (waypoints get no marker)
     use: dict[str, int] = {}
     ends: set[str] = set()
-    for s in routes["stops"]:
+    for s, roles in zip(routes["stops"], routes["roles"]):
         ps = s.split(" > ")
         ends.update((ps[0], ps[-1]))
-        for p in ps:
-            use[p] = use.get(p, 0) + 1
+        for p, role in zip(ps, roles):
+            if role == "stop":
+                use[p] = use.get(p, 0) + 1
     places = sorted(use, key=lambda p: (-use[p], p))
     xy = {}
     for p in places:
@@ -619,45 +591,64 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         town = g.loc[p, "feature"] in POINT_FEATURES
         ax.plot([x], [y], marker="o" if town else "s", ms=marker_r * 2, mfc=TEXT if town else "white",
                 mec=TEXT, mew=0.8, zorder=7, ls="none")
-        placer.block_point(dx, dy, marker_r + 0.5)
-    # place names
+        placer.block_point(dx, dy, marker_r + 0.5, "marker", p)
+    # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
+    # the line where the route is too short to carry it without hiding the line)
+    numbers = {}
+    rad = 5.2 * ppt
+    for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
+        p = paths[r.route_id]
+        length = float(np.sum(np.hypot(*np.diff(p, axis=0).T)))
+        short = length < 6 * rad
+        best = None
+        for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
+            c = point_along(p, frac)
+            offs = [(0.0, 0.0)] if not short else []
+            d = point_along(p, min(frac + 0.05, 1.0)) - point_along(p, max(frac - 0.05, 0.0))
+            d = d / max(np.hypot(*d), 1e-9)
+            nrm = np.array([-d[1], d[0]])
+            for dist in (rad + 2.5 * ppt, 2 * rad + 3 * ppt, 3 * rad + 3 * ppt):
+                offs += [tuple(nrm * dist), tuple(-nrm * dist)]
+            for off in offs:
+                cc = c + np.array(off)
+                box = (cc[0] - rad, cc[1] - rad, cc[0] + rad, cc[1] + rad)
+                hit = sum(overlap(box, q) for q in placer.placed) + (0 if inside(box, placer.bounds) else 1e9)
+                if best is None or hit < best[0]:
+                    best = (hit, cc, box)
+                if hit == 0:
+                    break
+            if best[0] == 0:
+                break
+        _, c, box = best
+        numbers[r.route_id] = c
+        cd = to_data(c)
+        rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
+        circ = Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5)
+        ax.add_patch(circ)
+        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=FONT,
+                fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
+        placer.placed.append(box)
+        placer.labels.append({"text": str(r.wave_no), "kind": "badge", "names": r.route_id, "box": box,
+                              "artist": circ})
+        # its figure beside the route, as near the wave number as possible
+        if panel.magnitude_labels and isinstance(r.magnitude_label, str) and r.magnitude_label:
+            seg = np.hypot(*np.diff(p, axis=0).T)
+            s = np.concatenate([[0.0], np.cumsum(seg)])
+            f0 = float(s[int(np.argmin(np.hypot(*(p - c).T)))] / max(s[-1], 1e-9))
+            fracs = sorted({round(min(max(f0 + df, 0.08), 0.92), 3) for df in
+                            [k * 0.04 for k in range(-20, 21)]},
+                           key=lambda f: (abs(f - f0), f))
+            placer.place_along(p, r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
+                               own_soft=p[::2], fontweight="bold", color=rgb_darker(r.colour, 0.7), zorder=8.5)
+    # place names, beside their own marker
     label_set = places if panel.place_labels == "all" else [p for p in places if p in ends]
     for p in label_set:
         dx, dy = to_disp(xy[p])
         region = g.loc[p, "feature"] not in POINT_FEATURES
         placer.place(dx, dy, str(g.loc[p, "name_en"]), marker_r + 1.2, rings=panel.label_rings,
-                     fontstyle="italic" if region else "normal", zorder=8, skip_crowded=panel.skip_crowded)
-    # wave numbers on the routes (one circle per route, moved along the line if crowded)
-    numbers = {}
-    for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
-        p = paths[r.route_id]
-        rad = 5.2 * ppt
-        best = None
-        for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
-            c = point_along(p, frac)
-            box = (c[0] - rad, c[1] - rad, c[0] + rad, c[1] + rad)
-            hit = sum(overlap(box, q) for q in placer.placed) + (0 if inside(box, placer.bounds) else 1e9)
-            if best is None or hit < best[0]:
-                best = (hit, c, box)
-            if hit == 0:
-                break
-        _, c, box = best
-        placer.block(box)
-        numbers[r.route_id] = c
-        cd = to_data(c)
-        rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
-        ax.add_patch(Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5))
-        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=FONT - 0.5 + 0.5,
-                fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
-    # figures on the arrows, next to the wave number
-    if panel.magnitude_labels:
-        for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
-            if not isinstance(r.magnitude_label, str) or not r.magnitude_label:
-                continue
-            c = numbers[r.route_id]
-            placer.place(c[0], c[1], r.magnitude_label, 9.5, fontweight="bold",
-                         color=rgb_darker(r.colour, 0.7), zorder=8.5)
-    # country names last: grey capitals near the middle of the country's part in the frame
+                     kind="region" if region else "town", names=p,
+                     fontstyle="italic" if region else "normal", zorder=8)
+    # country names last: grey capitals inside the country's part visible in the frame
     if panel.label_countries and "countries" in bm.layers:
         from shapely.geometry import box as _box
 
@@ -667,15 +658,13 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
             rows = cs[cs["iso3"] == iso]
             if not len(rows):
                 continue
-            geom = rows.geometry.union_all().intersection(frame)
+            geom = rows.geometry.make_valid().union_all().intersection(frame)
             if geom.is_empty:
                 continue
-            part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
-            rp = part.representative_point()
-            dx, dy = to_disp((rp.x, rp.y))
             name = COUNTRY_SHORT.get(iso, str(rows.iloc[0]["name_en"])).upper()
-            placer.place(dx, dy, name, 9.0, rings=(0, 1.0, 2.0, 3.5), color="#6f6f6f", zorder=6.2)
-    return {"placer": placer, "paths": paths, "numbers": numbers}
+            placer.place_in_polygon(_to_display_geom(geom, to_disp), name, kind="country", names=iso,
+                                    color="#6f6f6f", zorder=6.2)
+    return {"placer": placer, "paths": paths, "segments": segments, "numbers": numbers, "stops": places}
 
 
 def _inset_outline(ax, bm_main, panel: Panel, label: str) -> None:
@@ -687,6 +676,45 @@ def _inset_outline(ax, bm_main, panel: Panel, label: str) -> None:
                            lat1 - (lat1 - lat0) * t])
     x, y = bm_main.project(lons, lats)
     ax.plot(x, y, color="#333333", lw=0.8, zorder=6.5)
+
+
+class _ArrowHandle:
+    """A legend entry drawn as a short route with the arrowhead of a kind (flight, return, onward)."""
+
+    def __init__(self, kind: str, colour: str = "#444444", lw: float = 1.6):
+        self.kind, self.colour, self.lw = kind, colour, lw
+
+
+class _ArrowHandler:
+    def legend_artist(self, legend, orig, fontsize, handlebox):
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Polygon
+
+        x0, y0 = handlebox.xdescent, handlebox.ydescent
+        w, h = handlebox.width, handlebox.height
+        y = y0 + h / 2
+        hl, hw = 0.32 * w, 0.42 * h
+        tr = handlebox.get_transform()
+        line = Line2D([x0, x0 + w - hl * 0.85], [y, y], color=orig.colour, lw=orig.lw, solid_capstyle="butt",
+                      transform=tr)
+        handlebox.add_artist(line)
+        if orig.kind == "return":
+            handlebox.add_artist(Line2D([x0, x0 + w - hl * 0.85], [y, y], color="white",
+                                        lw=max(0.45, orig.lw * 0.38), transform=tr))
+        tip, base = x0 + w, x0 + w - hl
+        if orig.kind == "onward":
+            art = Line2D([base, tip, base], [y + hw, y, y - hw], color=orig.colour, lw=1.2, transform=tr)
+        else:
+            art = Polygon([[tip, y], [base, y + hw], [base, y - hw]], closed=True, transform=tr,
+                          facecolor=orig.colour if orig.kind == "flight" else "white",
+                          edgecolor=orig.colour, linewidth=1.0 if orig.kind == "return" else 0.4)
+        handlebox.add_artist(art)
+        return line
+
+
+KIND_LEGEND = {"flight": "flight from the homeland", "return": "return to Kazakhstan (white core)",
+               "onward": "onward move within the diaspora"}
+MODE_LEGEND = {"unknown": "path not known: the line only joins the ends", "air": "by air", "sea": "by sea"}
 
 
 def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, list[str], list[int]]:
@@ -706,30 +734,40 @@ def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, lis
     for w in waves.itertuples(index=False):
         handles.append(Line2D([], [], color=w.colour, lw=2.6))
         labels.append(f"{w.wave_no}  {w.wave_name}")
+    head("Direction (the arrow points where people went)")
+    for k in KINDS:
+        if (routes["kind"] == k).any():
+            handles.append(_ArrowHandle(k))
+            labels.append(KIND_LEGEND[k])
     head("Line")
     handles += [Line2D([], [], color="#444444", lw=1.4),
-                Line2D([], [], color="#444444", lw=1.4, ls=(0, (3.2, 1.6))),
-                Line2D([], [], color=TEXT, marker="o", ms=5.2, ls="none"),
+                Line2D([], [], color="#444444", lw=1.4, ls=(0, (3.2, 1.6)))]
+    labels += ["path named by the sources", "outline: a stop or the path is our choice"]
+    modes = {m for ms in routes["modes"] for m in ms}
+    for m in ("unknown", "air", "sea"):
+        if m in modes:
+            handles.append(Line2D([], [], color="#444444", lw=1.4, ls=MODE_STYLE[m]))
+            labels.append(MODE_LEGEND[m])
+    handles += [Line2D([], [], color=TEXT, marker="o", ms=5.2, ls="none"),
                 Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none")]
-    labels += ["path named by the sources", "outline only (some stops chosen by us)",
-               "town or city", "region (representative point)"]
+    labels += ["town or city", "region (representative point)"]
     if widths and (routes["magnitude_unit"] == "persons").any():
         head(f"Width: people moving, {LW_BASE:g} + {LW_SPAN:g}·√(n ÷ {style.fmt_int(V_REF)}) pt")
         for v in WIDTH_LEGEND_VALUES:
             handles.append(Line2D([], [], color="#444444", lw=line_width(v), solid_capstyle="butt"))
             labels.append(f"{style.fmt_int(v)} people")
-        handles.append(Line2D([], [], color="#444444", lw=LW_BASE))
-        labels.append("no figure in people")
+        handles.append(Line2D([], [], color="#444444", lw=LW_NONE))
+        labels.append("no figure in people (thinnest)")
     return handles, labels, heads
 
 
 def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2, widths: bool = True) -> None:
-    """Legend axes: waves (number, colour, name), line styles, markers and the width scale."""
+    """Legend axes: waves (number, colour, name), direction, line styles, markers and the width scale."""
     lax.axis("off")
     handles, labels, heads = legend_handles(routes, widths)
     leg = lax.legend(handles, labels, loc="upper left", ncol=ncol, fontsize=FONT, handlelength=2.6,
                      columnspacing=1.4, borderaxespad=0.0, frameon=False, labelspacing=0.35,
-                     handletextpad=0.6)
+                     handletextpad=0.6, handler_map={_ArrowHandle: _ArrowHandler()})
     for i in heads:
         leg.get_texts()[i].set_fontweight("bold")
     leg._legend_box.align = "left"
@@ -737,7 +775,7 @@ def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2, widths: bool = True) -
 
 def plotted(routes: pd.DataFrame, figures: pd.DataFrame, map_id: str) -> pd.DataFrame:
     """The plotted data of a map: the routes drawn, then the figures they carry."""
-    cols = ["route_id", "wave_id", "wave_no", "label", "period", "certainty", "stops", "stop_names",
+    cols = ["route_id", "wave_id", "wave_no", "label", "period", "kind", "certainty", "stops", "stop_names",
             "magnitude_id", "magnitude_value", "magnitude_label", "line_width_pt", "source_key", "locator"]
     r = routes[cols].copy()
     r.insert(0, "row_type", "route")
@@ -753,8 +791,84 @@ def plotted(routes: pd.DataFrame, figures: pd.DataFrame, map_id: str) -> pd.Data
     return out
 
 
+def _r(v, nd=5):
+    return round(float(v), nd)
+
+
+def map_geojson(fig, map_id: str, spec: MapSpec, bms: list, drawn: list, results: list,
+                gazetteer: pd.DataFrame) -> dict:
+    """What a map draws, as GeoJSON (lon/lat WGS84): stops, routes as drawn, labels, obstacles.
+
+    Route features are the drawn lines, one per segment between two points, densified (the
+    spline or bent curve, untrimmed), with ``mode`` and ``by_sea``. Label features sit at the
+    centre of their text and carry ``text``, ``kind`` (country, region, town, figure, badge),
+    ``names`` (ISO3 code, place id or route id) and ``extent_pt``: the box the renderer gives the
+    text, in points from the figure's lower left corner. ``path_pt`` of a route is its drawn line
+    in the same units. The metadata gives each panel's projection (proj string) and window.
+    """
+    g = gazetteer.set_index("place_id")
+    ppt = fig.dpi / 72.0
+    renderer = fig.canvas.get_renderer()
+    feats = []
+    panels = []
+    for i, (ax, bm, rts, res) in enumerate(zip([a for a in fig.axes if a.get_label() == "map"], bms, drawn, results)):
+        panel = spec.panels[i]
+        panels.append({"panel": i, "title": panel.title, "crs": bm.proj4, "extent_lonlat": list(bm.extent)})
+        to_data = ax.transData.inverted().transform
+
+        def lonlat(pts_disp):
+            d = to_data(np.asarray(pts_disp, float).reshape(-1, 2))
+            lo, la = bm.unproject(d[:, 0], d[:, 1])
+            return np.column_stack([lo, la])
+
+        for p in res["stops"]:
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                _r(g.loc[p, "lon"]), _r(g.loc[p, "lat"])]}, "properties": {
+                "feature": "stop", "panel": i, "place_id": p, "name": str(g.loc[p, "name_en"]),
+                "country_iso3": str(g.loc[p, "country_iso3"]), "admin1": str(g.loc[p, "admin1"] or ""),
+                "place_feature": str(g.loc[p, "feature"])}})
+        for r in rts.itertuples(index=False):
+            pts = r.stops.split(" > ")
+            for a, b_, mode, line in res["segments"][r.route_id]:
+                ll = lonlat(line)
+                feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+                    [_r(x), _r(y)] for x, y in ll]}, "properties": {
+                    "feature": "route", "panel": i, "route_id": r.route_id, "wave_id": r.wave_id,
+                    "kind": r.kind, "certainty": r.certainty, "segment": a, "from": pts[a - 1], "to": pts[b_ - 1],
+                    "mode": mode, "by_sea": mode == "sea",
+                    "path_pt": [[_r(x / ppt, 2), _r(y / ppt, 2)] for x, y in line[::2]]}})
+        for lab in res["placer"].labels:
+            bb = lab["artist"].get_window_extent(renderer)
+            c = lonlat([((bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2)])[0]
+            corners = lonlat([(bb.x0, bb.y0), (bb.x1, bb.y0), (bb.x1, bb.y1), (bb.x0, bb.y1)])
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [_r(c[0]), _r(c[1])]},
+                          "properties": {"feature": "label", "panel": i, "text": lab["text"], "kind": lab["kind"],
+                                         "names": lab["names"],
+                                         "extent_pt": [_r(v / ppt, 2) for v in (bb.x0, bb.y0, bb.x1, bb.y1)],
+                                         "extent_lonlat": [[_r(x), _r(y)] for x, y in corners]}})
+        for ob in res["placer"].obstacles:
+            if ob["kind"] in ("marker", "arrowhead"):
+                x0, y0, x1, y1 = ob["box"]
+                c = lonlat([((x0 + x1) / 2, (y0 + y1) / 2)])[0]
+                feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [_r(c[0]), _r(c[1])]},
+                              "properties": {"feature": "obstacle", "panel": i, "kind": ob["kind"],
+                                             "names": ob["names"],
+                                             "extent_pt": [_r(v / ppt, 2) for v in ob["box"]]}})
+        for s in res["placer"].skipped:
+            feats.append({"type": "Feature", "geometry": None, "properties": {
+                "feature": "unplaced_label", "panel": i, **s}})
+    return {"type": "FeatureCollection",
+            "metadata": {"map_id": map_id, "title": spec.title, "coordinates": "longitude, latitude (WGS84, EPSG:4326)",
+                         "panels": panels, "units_pt": "points (1/72 in) from the figure's lower left corner"},
+            "features": feats}
+
+
 def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
-    """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``."""
+    """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``.
+
+    The figure carries what it draws as GeoJSON in ``fig.geojson`` (:func:`map_geojson`), which
+    :func:`kazdiaspora.figures.export` writes to ``figures/<id>.geojson``.
+    """
     import matplotlib.pyplot as plt
 
     spec = MAP_SPECS[map_id]
@@ -767,12 +881,12 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     fig = plt.figure(figsize=(style.WIDTH_IN, spec.height), layout="constrained")
     if spec.layout == "inset":
         gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.74], width_ratios=[1.15, 1.0])
-        axes = [fig.add_subplot(gs[0, :]), fig.add_subplot(gs[1, 0])]
-        lax = fig.add_subplot(gs[1, 1])
+        axes = [fig.add_subplot(gs[0, :], label="map"), fig.add_subplot(gs[1, 0], label="map")]
+        lax = fig.add_subplot(gs[1, 1], label="legend")
     else:
         gs = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] * n + [spec.legend_ratio])
-        axes = [fig.add_subplot(gs[i, 0]) for i in range(n)]
-        lax = fig.add_subplot(gs[n, 0])
+        axes = [fig.add_subplot(gs[i, 0], label="map") for i in range(n)]
+        lax = fig.add_subplot(gs[n, 0], label="legend")
     bms, drawn = [], []
     # geopandas calls plt.draw() after each layer, which redraws the *current* figure: make a tiny
     # stand-in current while the base maps are drawn (about 3x faster), then close it
@@ -797,14 +911,14 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     fig.suptitle(spec.title, fontsize=10, fontweight="bold", x=0.01, ha="left")
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
-    for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn):
-        draw_routes(ax, bm, rts, t["gazetteer"], panel)
+    results = [draw_routes(ax, bm, rts, t["gazetteer"], panel) for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn)]
+    fig.geojson = map_geojson(fig, map_id, spec, bms, drawn, results, t["gazetteer"])
     return fig, plotted(used, t["wave_figures"], map_id)
 
 
 __all__ = [
-    "MAP_SPECS", "MapSpec", "Panel", "LabelPlacer", "WAVE_PALETTE", "bends", "candidate_boxes",
+    "KINDS", "MAP_SPECS", "MODES", "MapSpec", "Panel", "LabelPlacer", "WAVE_PALETTE", "bends", "candidate_boxes",
     "choose_box", "curve", "draw_legend", "draw_map", "draw_routes", "line_width", "magnitude_mid",
-    "magnitude_text", "overlap", "place_label", "plotted", "route_table", "routes_for_map", "trim",
-    "wave_colours", "wave_numbers",
+    "magnitude_text", "map_geojson", "overlap", "place_label", "plotted", "route_path", "route_table",
+    "routes_for_map", "trim", "wave_colours", "wave_numbers",
 ]

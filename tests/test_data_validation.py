@@ -77,10 +77,11 @@ def pkg_dir(tmp_path):
              origin="Mangystau", destination="Golestan", source_key="src_a", locator="para. 2", note="")])
     write_csv(d / "migration/wave_figures.csv", fields("wave_figures"), [])
     write_csv(d / "routes/routes.csv", fields("routes"), [
-        dict(route_id="r1", wave_id="w1", label="Mangystau to Golestan", period="1929-1936", certainty="documented",
+        dict(route_id="r1", wave_id="w1", label="Mangystau to Golestan", period="1929-1936", certainty="documented", kind="flight",
              magnitude_id="", maps="iran", source_key="src_a", locator="para. 3", note="")])
     write_csv(d / "routes/route_stops.csv", fields("route_stops"), [
-        dict(route_id="r1", seq="1", place_id="aktau"), dict(route_id="r1", seq="2", place_id="gorgan")])
+        dict(route_id="r1", seq="1", place_id="aktau", role="stop", mode="", chosen="no"),
+        dict(route_id="r1", seq="2", place_id="gorgan", role="stop", mode="land", chosen="no")])
     return tmp_path
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import bib, data, style
 from ..figures import freeze_layout, register
+from ..labels import boxes_overlap, spread_labels  # noqa: F401  (used here and by the tests)
 
 CHAPTER = "04_identity_and_institutions"
 SEED_PAPER = "askhat_grfdt"  # seed 001, the paper the chapter is built on
@@ -133,55 +134,7 @@ def alternate_levels(xs, min_gap: float, n_levels: int = 2) -> list[int]:
     return out
 
 
-def spread_labels(anchors, sizes, *, fixed=(), iterations: int = 400, pad: float = 0.0):
-    """Move label boxes apart until none overlaps another or a fixed box.
-
-    ``anchors``: (n, 2) label centres wanted; ``sizes``: (n, 2) widths and heights (same units);
-    ``fixed``: boxes (x0, y0, x1, y1) labels must avoid. Each step pushes every overlapping
-    pair apart along the axis of least overlap.
-    Returns the (n, 2) centres. Deterministic: no randomness, pairs visited in index order.
-    """
-    pos = np.array(anchors, dtype=float).reshape(-1, 2).copy()
-    half = np.array(sizes, dtype=float).reshape(-1, 2) / 2 + pad / 2
-    fixed = [tuple(map(float, b)) for b in fixed]
-    n = len(pos)
-    for _ in range(iterations):
-        moved = False
-        for i in range(n):
-            for j in range(i + 1, n):
-                dx = pos[j, 0] - pos[i, 0]
-                dy = pos[j, 1] - pos[i, 1]
-                ox = half[i, 0] + half[j, 0] - abs(dx)
-                oy = half[i, 1] + half[j, 1] - abs(dy)
-                if ox > 0 and oy > 0:
-                    moved = True
-                    if ox < oy:
-                        s = 1.0 if dx > 0 or (dx == 0 and j > i) else -1.0
-                        pos[i, 0] -= s * ox / 2 * 1.02
-                        pos[j, 0] += s * ox / 2 * 1.02
-                    else:
-                        s = 1.0 if dy > 0 or (dy == 0 and j > i) else -1.0
-                        pos[i, 1] -= s * oy / 2 * 1.02
-                        pos[j, 1] += s * oy / 2 * 1.02
-            for (x0, y0, x1, y1) in fixed:
-                cx, cy, hx, hy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-                dx, dy = pos[i, 0] - cx, pos[i, 1] - cy
-                ox = half[i, 0] + hx - abs(dx)
-                oy = half[i, 1] + hy - abs(dy)
-                if ox > 0 and oy > 0:
-                    moved = True
-                    if ox < oy:
-                        pos[i, 0] += (1.0 if dx >= 0 else -1.0) * ox * 1.02
-                    else:
-                        pos[i, 1] += (1.0 if dy >= 0 else -1.0) * oy * 1.02
-        if not moved:
-            break
-    return pos
-
-
-def boxes_overlap(a, b) -> bool:
-    """Do two boxes (x0, y0, x1, y1) overlap (touching does not count)?"""
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+# label placement lives in kazdiaspora.labels (one module for every map and chart)
 
 
 def kurultay_date_source(row) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import data, paths, style, trace
 from ..figures import register
+from ..labels import place_labels  # noqa: F401  (used here and by the tests)
 
 CHAPTER = "01_where_kazakhs_live"
 TABLE = "population_estimates"
@@ -518,58 +519,7 @@ def symbol_anchor(country_geom, home_geom, radius_m: float):
     return c if g.contains(c) else g.representative_point()
 
 
-def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None):
-    """Greedy label placement: for each point (in order), the first free candidate position.
-
-    ``points``: [(x, y)] in display units; ``sizes``: symbol radius per point; ``labels_wh``:
-    [(w, h)] per label; ``bounds``: optional (x0, y0, x1, y1) the labels must stay inside.
-    Candidates: right, left, above, below, then the diagonals, then farther out. A candidate is
-    free if its box overlaps no placed label, no symbol disc of another point and no box in
-    ``obstacles``. Returns [(x, y, ha, va)] (x, y: anchor of the text).
-    """
-    placed: list[tuple[float, float, float, float]] = list(obstacles)
-    out = []
-
-    def box(x, y, w, h, ha, va):
-        x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
-        y0 = {"bottom": y, "top": y - h, "center": y - h / 2}[va]
-        return (x0, y0, x0 + w, y0 + h)
-
-    def hits(b, own):
-        if bounds is not None and (b[0] < bounds[0] or b[1] < bounds[1] or b[2] > bounds[2] or b[3] > bounds[3]):
-            return True
-        for q in placed:
-            if b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3]:
-                return True
-        for j, ((px, py), r) in enumerate(zip(points, sizes)):
-            if j == own:
-                continue
-            cx, cy = min(max(px, b[0]), b[2]), min(max(py, b[1]), b[3])
-            if (cx - px) ** 2 + (cy - py) ** 2 < r * r:
-                return True
-        return False
-
-    for i, ((x, y), r, (w, h)) in enumerate(zip(points, sizes, labels_wh)):
-        choice = None
-        for f in (1.0, 1.8, 2.8, 4.0):
-            d = r + pad * f + (f - 1) * 6
-            e = d * 0.75
-            cands = [(x + d, y, "left", "center"), (x - d, y, "right", "center"),
-                     (x, y + d, "center", "bottom"), (x, y - d, "center", "top"),
-                     (x + e, y + e, "left", "bottom"), (x - e, y + e, "right", "bottom"),
-                     (x + e, y - e, "left", "top"), (x - e, y - e, "right", "top")]
-            for cx, cy, ha, va in cands:
-                b = box(cx, cy, w, h, ha, va)
-                if not hits(b, i):
-                    choice = (cx, cy, ha, va)
-                    break
-            if choice:
-                break
-        if choice is None:
-            choice = (x + r + pad, y, "left", "center")
-        placed.append(box(choice[0], choice[1], w, h, choice[2], choice[3]))
-        out.append(choice)
-    return out
+# label placement lives in kazdiaspora.labels (one module for every map and chart)
 
 
 _WORLD_CACHE: dict = {}

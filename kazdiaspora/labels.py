@@ -1,0 +1,471 @@
+"""Label placement for every map and chart of the book: one module, one set of rules.
+
+Texts are placed in display units (pixels of the rendered figure; the layout must be frozen first)
+as boxes measured with the figure's renderer. Three tools:
+
+* :class:`LabelPlacer` — greedy, deterministic placement on a map: every town, region, country,
+  figure and number badge is a box that may overlap no other box already placed (texts, markers,
+  badges, arrowheads). Each label stays beside what it names:
+
+  - :meth:`LabelPlacer.place` — a name beside a point (a town marker); a candidate box is refused
+    if it lies nearer to another marker than to its own, so a name never sits next to the wrong dot;
+  - :meth:`LabelPlacer.place_along` — a text beside a line (a figure beside its own route),
+    within ``max_mm`` of it;
+  - :meth:`LabelPlacer.place_in_polygon` — a country name inside that country's polygon, starting
+    from the pole of inaccessibility (:func:`shapely.ops.polylabel`) of the country's part visible
+    in the frame, computed, never typed.
+
+  Every placed label is recorded in :attr:`LabelPlacer.labels` (text, kind, what it names, box)
+  for the map's GeoJSON export and for the tests.
+* :func:`place_labels` — greedy placement of point labels (the diaspora map of chapter 1).
+* :func:`spread_labels` — pushes overlapping boxes apart (the scripts map of chapter 4).
+
+Rule of precedence: the first label placed wins; later ones move or, where allowed, are left out.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+FONT_MIN = 7.5
+"""Smallest text size (pt) on a map (legible when a phone shows the figure full size)."""
+
+OFFSETS = (  # direction (unit-ish vector), ha, va — tried in this order
+    ((1, 0), "left", "center"), ((-1, 0), "right", "center"),
+    ((0.75, 0.75), "left", "bottom"), ((-0.75, 0.75), "right", "bottom"),
+    ((0.75, -0.75), "left", "top"), ((-0.75, -0.75), "right", "top"),
+    ((0, 1), "center", "bottom"), ((0, -1), "center", "top"),
+)
+"""Candidate label positions around a point, in order of preference."""
+
+
+# ------------------------------------------------------------------------------ box geometry
+def overlap(a: Box, b: Box) -> float:
+    """Area of the intersection of two boxes (0 if they only touch or are apart)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if (w > 0 and h > 0) else 0.0
+
+
+def boxes_overlap(a: Box, b: Box) -> bool:
+    """Do two boxes (x0, y0, x1, y1) overlap (touching does not count)?"""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def inside(a: Box, bounds: Box) -> bool:
+    return a[0] >= bounds[0] and a[1] >= bounds[1] and a[2] <= bounds[2] and a[3] <= bounds[3]
+
+
+def box_point_distance(b: Box, x: float, y: float) -> float:
+    """Distance from a point to a box (0 inside)."""
+    dx = max(b[0] - x, 0.0, x - b[2])
+    dy = max(b[1] - y, 0.0, y - b[3])
+    return math.hypot(dx, dy)
+
+
+def box_polyline_distance(b: Box, line: np.ndarray) -> float:
+    """Smallest distance between a box and a polyline (``k x 2``), same units."""
+    from shapely.geometry import LineString, box as sbox
+
+    if len(line) < 2:
+        return box_point_distance(b, *line[0])
+    return float(sbox(*b).distance(LineString(line)))
+
+
+def _box_points_distance(b: Box, pts: np.ndarray) -> float:
+    """Smallest distance from a box to any of ``pts`` (inf if there are none)."""
+    if pts is None or not len(pts):
+        return math.inf
+    dx = np.maximum(np.maximum(b[0] - pts[:, 0], 0.0), pts[:, 0] - b[2])
+    dy = np.maximum(np.maximum(b[1] - pts[:, 1], 0.0), pts[:, 1] - b[3])
+    return float(np.min(np.hypot(dx, dy)))
+
+
+def _densify(line: np.ndarray, step: float) -> np.ndarray:
+    """The polyline resampled every ``step`` units (its vertices kept)."""
+    out = [line[:1]]
+    for a, b in zip(line[:-1], line[1:]):
+        n = max(int(np.hypot(*(b - a)) / max(step, 1e-9)), 1)
+        t = np.linspace(0, 1, n + 1)[1:, None]
+        out.append(a + (b - a) * t)
+    return np.vstack(out)
+
+
+def candidate_boxes(x: float, y: float, w: float, h: float, r: float, rings=(1.0, 2.2)) -> list[tuple]:
+    """Boxes (and their anchor/alignment) for a ``w`` x ``h`` text around (x, y) at distance ``r``."""
+    out = []
+    for ring in rings:
+        if ring == 0:
+            out.append(((x - w / 2, y - h / 2, x + w / 2, y + h / 2), (x, y), "center", "center"))
+            continue
+        for (dx, dy), ha, va in OFFSETS:
+            ax_, ay_ = x + dx * r * ring, y + dy * r * ring
+            x0 = ax_ if ha == "left" else ax_ - w if ha == "right" else ax_ - w / 2
+            y0 = ay_ if va == "bottom" else ay_ - h if va == "top" else ay_ - h / 2
+            out.append(((x0, y0, x0 + w, y0 + h), (ax_, ay_), ha, va))
+    return out
+
+
+def _soft_count(c: Box, pts: np.ndarray) -> int:
+    if not len(pts):
+        return 0
+    return int(np.count_nonzero((pts[:, 0] > c[0]) & (pts[:, 0] < c[2]) & (pts[:, 1] > c[1]) & (pts[:, 1] < c[3])))
+
+
+def choose_box(candidates: list[Box], placed: list[Box], bounds: Box,
+               soft_points: np.ndarray | None = None) -> int:
+    """Index of the candidate to use.
+
+    The first candidate that lies inside ``bounds``, overlaps no box in ``placed`` and covers
+    none of ``soft_points`` (route lines) wins; otherwise the candidate with no hard overlap and
+    the fewest soft points; otherwise the one with the least overlap. Deterministic (ties: order).
+    """
+    best, best_key = 0, None
+    pts = np.empty((0, 2)) if soft_points is None or len(soft_points) == 0 else np.asarray(soft_points)
+    for i, c in enumerate(candidates):
+        hard = sum(overlap(c, p) for p in placed)
+        if not inside(c, bounds):
+            hard += 1e9
+        key = (hard > 0, _soft_count(c, pts), hard, i)
+        if best_key is None or key < best_key:
+            best, best_key = i, key
+        if key[:2] == (False, 0):
+            return i
+    return best
+
+
+# ----------------------------------------------------------------------------- the map placer
+class LabelPlacer:
+    """Places texts on an axes without overlap, in display coordinates (layout must be frozen).
+
+    ``soft_points``: points of route lines (display units); a label avoids covering them when it
+    can. ``markers``: {name: (x, y)} of the point features on the map, used to keep each name
+    nearer its own marker than any other.
+    """
+
+    PAD_PT = 1.2
+    """Gap (pt) kept around every placed text."""
+
+    def __init__(self, ax, soft_points: np.ndarray | None = None):
+        self.ax = ax
+        self.fig = ax.figure
+        self.renderer = self.fig.canvas.get_renderer()
+        bb = ax.get_window_extent(self.renderer)
+        pad = 2.0
+        self.bounds = (bb.x0 + pad, bb.y0 + pad, bb.x1 - pad, bb.y1 - pad)
+        self.placed: list[Box] = []
+        self.soft = soft_points if soft_points is not None else np.empty((0, 2))
+        self.px_per_pt = self.fig.dpi / 72.0
+        self.markers: dict[str, tuple[float, float]] = {}
+        self.labels: list[dict] = []
+        """Every text placed: {text, kind, names, box (display), artist}."""
+        self.obstacles: list[dict] = []
+        """Every non-text box blocked: {kind, names, box}."""
+        self.skipped: list[dict] = []
+        """Labels that found no free spot and were left out: {text, kind, names}."""
+
+    # obstacles ---------------------------------------------------------------------------
+    def block(self, box: Box, kind: str = "obstacle", names: str = "") -> None:
+        self.placed.append(tuple(float(v) for v in box))
+        self.obstacles.append({"kind": kind, "names": names, "box": tuple(float(v) for v in box)})
+
+    def block_point(self, x: float, y: float, radius_pt: float, kind: str = "marker", names: str = "") -> None:
+        r = radius_pt * self.px_per_pt
+        self.block((x - r, y - r, x + r, y + r), kind, names)
+        if kind == "marker":
+            self.markers[names] = (x, y)
+
+    # measuring ---------------------------------------------------------------------------
+    def text_size(self, text: str, **kw) -> tuple[float, float]:
+        t = self.ax.text(0, 0, text, fontsize=kw.get("fontsize", FONT_MIN), fontstyle=kw.get("fontstyle", "normal"),
+                         fontweight=kw.get("fontweight", "normal"), transform=None)
+        bb = t.get_window_extent(self.renderer)
+        t.remove()
+        return bb.width, bb.height
+
+    def _draw(self, box: Box, text: str, kind: str, names: str, **kw):
+        import matplotlib.patheffects as pe
+
+        pad = self.PAD_PT * self.px_per_pt
+        self.placed.append((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        xd, yd = self.ax.transData.inverted().transform((cx, cy))
+        art = self.ax.text(xd, yd, text, ha="center", va="center", fontsize=kw.get("fontsize", FONT_MIN),
+                           fontstyle=kw.get("fontstyle", "normal"), fontweight=kw.get("fontweight", "normal"),
+                           color=kw.get("color", "#222222"), zorder=kw.get("zorder", 8),
+                           path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
+        self.labels.append({"text": text, "kind": kind, "names": names, "box": tuple(box), "artist": art})
+        return art
+
+    def _free(self, c: Box) -> bool:
+        return inside(c, self.bounds) and not any(overlap(c, q) > 0 for q in self.placed)
+
+    # placing -----------------------------------------------------------------------------
+    def place(self, x: float, y: float, text: str, r_pt: float, rings=(1.0, 2.2, 3.4), kind: str = "town",
+              names: str = "", skip_crowded: bool = True, **kw):
+        """Place ``text`` beside the point (x, y) it names; returns the Text artist or None.
+
+        A candidate must be free (inside the axes, overlapping nothing placed) and nearer to its
+        own point than to any other marker. The first such candidate covering no route line wins,
+        else the free one covering the fewest. If none is free the label is left out (recorded in
+        :attr:`skipped`) unless ``skip_crowded`` is false, when the least bad one is used.
+        """
+        w, h = self.text_size(text, **kw)
+        cands = candidate_boxes(x, y, w, h, r_pt * self.px_per_pt, rings)
+        best, best_key = None, None
+        for i, (box, *_rest) in enumerate(cands):
+            if not self._free(box):
+                continue
+            own = box_point_distance(box, x, y)
+            if any(box_point_distance(box, mx, my) < own for n, (mx, my) in self.markers.items() if n != names):
+                continue
+            key = (_soft_count(box, np.asarray(self.soft)), i)
+            if best_key is None or key < best_key:
+                best, best_key = box, key
+            if key[0] == 0:
+                break
+        if best is None:
+            if skip_crowded:
+                self.skipped.append({"text": text, "kind": kind, "names": names})
+                return None
+            i = choose_box([c[0] for c in cands], self.placed, self.bounds, self.soft)
+            best = cands[i][0]
+        return self._draw(best, text, kind, names, **kw)
+
+    def place_along(self, line: np.ndarray, text: str, kind: str = "figure", names: str = "",
+                    fracs=(0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85), gap_pt: float = 2.0,
+                    max_mm: float = 3.0, own_soft: np.ndarray | None = None, **kw):
+        """Place ``text`` beside the polyline ``line`` (display units), within ``max_mm`` of it.
+
+        Candidates: at each fraction of the line's length, the box centred on either side of the
+        line (normal offset), then diagonally beside the point. The first free one covering no
+        other route line wins (else the free one covering the fewest). None if none is free.
+        """
+        w, h = self.text_size(text, **kw)
+        gap = gap_pt * self.px_per_pt
+        limit = max_mm / 25.4 * self.fig.dpi
+        seg = np.hypot(*np.diff(line, axis=0).T)
+        s = np.concatenate([[0.0], np.cumsum(seg)])
+        soft = np.asarray(self.soft)
+        if own_soft is not None and len(own_soft) and len(soft):
+            # points of the label's own route do not count against it
+            own = {tuple(np.round(p, 3)) for p in own_soft}
+            soft = np.array([p for p in soft if tuple(np.round(p, 3)) not in own]).reshape(-1, 2)
+        best, best_key = None, None
+        k = 0
+        cands = []
+        for frac in fracs:
+            t = frac * s[-1]
+            px, py = np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])
+            j = int(np.clip(np.searchsorted(s, t), 1, len(line) - 1))
+            d = line[j] - line[j - 1]
+            d = d / max(np.hypot(*d), 1e-9)
+            nx, ny = -d[1], d[0]
+            for side, extra in ((1, 0.0), (-1, 0.0), (1, 2.5), (-1, 2.5)):
+                # distance from the line's centre to the box edge along the normal: half the box
+                # extent projected on the normal, plus the gap
+                half = abs(nx) * w / 2 + abs(ny) * h / 2
+                off = half + gap * (1.0 + extra)
+                cx, cy = px + side * nx * off, py + side * ny * off
+                cands.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        ring_cands = []
+        for frac in fracs[::2]:  # then all round points of the line (a short line, a crowded place)
+            t = frac * s[-1]
+            px, py = np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])
+            for ring in (gap, 0.5 * limit, 0.85 * limit):
+                ring_cands += [c[0] for c in candidate_boxes(px, py, w, h, ring, (1.0,))]
+        dense = _densify(line, self.px_per_pt)
+        for phase in (cands, ring_cands):
+            for box in phase:
+                k += 1
+                if not self._free(box):
+                    continue
+                own_d = _box_points_distance(box, dense)
+                if own_d > limit:
+                    continue
+                # nearer another route than its own: only if nothing better
+                key = (_box_points_distance(box, soft) < own_d + 1.0, _soft_count(box, soft), k)
+                if best_key is None or key < best_key:
+                    best, best_key = box, key
+                if key[:2] == (False, 0):
+                    break
+            if best is not None and not best_key[0]:
+                break
+        if best is None:
+            self.skipped.append({"text": text, "kind": kind, "names": names})
+            return None
+        return self._draw(best, text, kind, names, **kw)
+
+    COUNTRY_MIN_INSIDE = 0.9
+    """Share of a country label's box that must lie inside the country (1.0 preferred)."""
+
+    def place_in_polygon(self, poly, text: str, kind: str = "country", names: str = "", step_pt: float = 4.0,
+                         inset_pt: float = 1.0, **kw):
+        """Place ``text`` inside the shapely polygon ``poly`` (display units).
+
+        Starts at the polygon's pole of inaccessibility (:func:`shapely.ops.polylabel`); then tries
+        a grid of points, nearest to the pole first. A box entirely inside the polygon (shrunk by
+        ``inset_pt``) and free wins; failing that, a free box whose centre is inside and at least
+        :data:`COUNTRY_MIN_INSIDE` of whose area is (a country too narrow for its name). None (label
+        left out) otherwise.
+        """
+        from shapely.geometry import box as sbox
+        from shapely.ops import polylabel
+
+        w, h = self.text_size(text, **kw)
+        inner = poly.buffer(-inset_pt * self.px_per_pt)
+        if inner.is_empty:
+            self.skipped.append({"text": text, "kind": kind, "names": names})
+            return None
+        parts = sorted(getattr(inner, "geoms", [inner]), key=lambda g: -g.area)
+        for part in parts:
+            if part.area < self.COUNTRY_MIN_INSIDE * w * h:
+                continue
+            pole = polylabel(part, tolerance=self.px_per_pt)
+            x0, y0, x1, y1 = part.bounds
+            step = step_pt * self.px_per_pt
+            import shapely
+
+            gx, gy = np.meshgrid(np.arange(x0, x1 + 1e-9, step), np.arange(y0, y1 + 1e-9, step))
+            gx, gy = gx.ravel(), gy.ravel()
+            shapely.prepare(part)
+            ok = shapely.contains_xy(part, gx, gy)
+            gx, gy = gx[ok], gy[ok]
+            order = np.lexsort((gy, gx, np.hypot(gx - pole.x, gy - pole.y)))
+            pts = [(pole.x, pole.y)] + [(float(gx[i]), float(gy[i])) for i in order]
+            soft = np.asarray(self.soft)
+            best, best_key = None, None
+            for i, (cx, cy) in enumerate(pts[:1500]):
+                b = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                if not self._free(b):
+                    continue
+                bb = sbox(*b)
+                share = 1.0 if part.contains(bb) else part.intersection(bb).area / (w * h)
+                if share < self.COUNTRY_MIN_INSIDE:
+                    continue
+                key = (share < 1.0, _soft_count(b, soft) > 0, i)
+                if best_key is None or key < best_key:
+                    best, best_key = b, key
+                if not any(key[:2]):
+                    break
+            if best is not None:
+                return self._draw(best, text, kind, names, **kw)
+        self.skipped.append({"text": text, "kind": kind, "names": names})
+        return None
+
+    def extents(self) -> list[dict]:
+        """Each placed label with the box the renderer gives its text (display units)."""
+        out = []
+        for lab in self.labels:
+            bb = lab["artist"].get_window_extent(self.renderer)
+            out.append({**{k: v for k, v in lab.items() if k != "artist"}, "extent": (bb.x0, bb.y0, bb.x1, bb.y1)})
+        return out
+
+
+# ------------------------------------------------------------------------------- chart helpers
+def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None):
+    """Greedy label placement: for each point (in order), the first free candidate position.
+
+    ``points``: [(x, y)] in display units; ``sizes``: symbol radius per point; ``labels_wh``:
+    [(w, h)] per label; ``bounds``: optional (x0, y0, x1, y1) the labels must stay inside.
+    Candidates: right, left, above, below, then the diagonals, then farther out. A candidate is
+    free if its box overlaps no placed label, no symbol disc of another point and no box in
+    ``obstacles``. Returns [(x, y, ha, va)] (x, y: anchor of the text).
+    """
+    placed: list[Box] = list(obstacles)
+    out = []
+
+    def box(x, y, w, h, ha, va):
+        x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
+        y0 = {"bottom": y, "top": y - h, "center": y - h / 2}[va]
+        return (x0, y0, x0 + w, y0 + h)
+
+    def hits(b, own):
+        if bounds is not None and (b[0] < bounds[0] or b[1] < bounds[1] or b[2] > bounds[2] or b[3] > bounds[3]):
+            return True
+        for q in placed:
+            if boxes_overlap(b, q):
+                return True
+        for j, ((px, py), r) in enumerate(zip(points, sizes)):
+            if j == own:
+                continue
+            if box_point_distance(b, px, py) < r:
+                return True
+        return False
+
+    for i, ((x, y), r, (w, h)) in enumerate(zip(points, sizes, labels_wh)):
+        choice = None
+        for f in (1.0, 1.8, 2.8, 4.0):
+            d = r + pad * f + (f - 1) * 6
+            e = d * 0.75
+            cands = [(x + d, y, "left", "center"), (x - d, y, "right", "center"),
+                     (x, y + d, "center", "bottom"), (x, y - d, "center", "top"),
+                     (x + e, y + e, "left", "bottom"), (x - e, y + e, "right", "bottom"),
+                     (x + e, y - e, "left", "top"), (x - e, y - e, "right", "top")]
+            for cx, cy, ha, va in cands:
+                b = box(cx, cy, w, h, ha, va)
+                if not hits(b, i):
+                    choice = (cx, cy, ha, va)
+                    break
+            if choice:
+                break
+        if choice is None:
+            choice = (x + r + pad, y, "left", "center")
+        placed.append(box(choice[0], choice[1], w, h, choice[2], choice[3]))
+        out.append(choice)
+    return out
+
+
+def spread_labels(anchors, sizes, *, fixed=(), iterations: int = 400, pad: float = 0.0):
+    """Move label boxes apart until none overlaps another or a fixed box.
+
+    ``anchors``: (n, 2) label centres wanted; ``sizes``: (n, 2) widths and heights (same units);
+    ``fixed``: boxes (x0, y0, x1, y1) labels must avoid. Each step pushes every overlapping
+    pair apart along the axis of least overlap.
+    Returns the (n, 2) centres. Deterministic: no randomness, pairs visited in index order.
+    """
+    pos = np.array(anchors, dtype=float).reshape(-1, 2).copy()
+    half = np.array(sizes, dtype=float).reshape(-1, 2) / 2 + pad / 2
+    fixed = [tuple(map(float, b)) for b in fixed]
+    n = len(pos)
+    for _ in range(iterations):
+        moved = False
+        for i in range(n):
+            for j in range(i + 1, n):
+                dx = pos[j, 0] - pos[i, 0]
+                dy = pos[j, 1] - pos[i, 1]
+                ox = half[i, 0] + half[j, 0] - abs(dx)
+                oy = half[i, 1] + half[j, 1] - abs(dy)
+                if ox > 0 and oy > 0:
+                    moved = True
+                    if ox < oy:
+                        s = 1.0 if dx > 0 or (dx == 0 and j > i) else -1.0
+                        pos[i, 0] -= s * ox / 2 * 1.02
+                        pos[j, 0] += s * ox / 2 * 1.02
+                    else:
+                        s = 1.0 if dy > 0 or (dy == 0 and j > i) else -1.0
+                        pos[i, 1] -= s * oy / 2 * 1.02
+                        pos[j, 1] += s * oy / 2 * 1.02
+            for (x0, y0, x1, y1) in fixed:
+                cx, cy, hx, hy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
+                dx, dy = pos[i, 0] - cx, pos[i, 1] - cy
+                ox = half[i, 0] + hx - abs(dx)
+                oy = half[i, 1] + hy - abs(dy)
+                if ox > 0 and oy > 0:
+                    moved = True
+                    if ox < oy:
+                        pos[i, 0] += (1.0 if dx >= 0 else -1.0) * ox * 1.02
+                    else:
+                        pos[i, 1] += (1.0 if dy >= 0 else -1.0) * oy * 1.02
+        if not moved:
+            break
+    return pos
+
+
+__all__ = [
+    "Box", "FONT_MIN", "LabelPlacer", "OFFSETS", "box_point_distance", "box_polyline_distance", "boxes_overlap",
+    "candidate_boxes", "choose_box", "inside", "overlap", "place_labels", "spread_labels",
+]

@@ -1,0 +1,108 @@
+"""Unit tests of the one label-placement module (kazdiaspora.labels)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from shapely.geometry import Polygon, box  # noqa: E402
+
+from kazdiaspora import labels as L  # noqa: E402
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    fig.canvas.draw()
+    yield ax
+    plt.close(fig)
+
+
+def _extents(placer):
+    return [lab["extent"] for lab in placer.extents()]
+
+
+def _disjoint(boxes, tol=0.3):
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            assert L.overlap((a[0] + tol, a[1] + tol, a[2] - tol, a[3] - tol), b) == 0, (i, j)
+
+
+def test_the_charts_use_this_module():
+    from kazdiaspora import routemap
+    from kazdiaspora.charts import identity, population
+
+    assert identity.spread_labels is L.spread_labels and identity.boxes_overlap is L.boxes_overlap
+    assert population.place_labels is L.place_labels
+    assert routemap.LabelPlacer is L.LabelPlacer
+
+
+def test_name_sits_nearer_its_own_marker_than_any_other(ax):
+    placer = L.LabelPlacer(ax)
+    pts = {"a": ax.transData.transform((50, 50)), "b": ax.transData.transform((53, 50))}
+    for k, (x, y) in pts.items():
+        placer.block_point(x, y, 2, "marker", k)
+    for k, (x, y) in pts.items():
+        placer.place(x, y, f"Town {k}", 3, names=k)
+    for lab in placer.labels:
+        own = L.box_point_distance(lab["box"], *pts[lab["names"]])
+        other = [L.box_point_distance(lab["box"], *p) for n, p in pts.items() if n != lab["names"]]
+        assert own <= min(other)
+    _disjoint(_extents(placer) + [o["box"] for o in placer.obstacles])
+
+
+def test_crowded_name_is_left_out_not_overlapped(ax):
+    placer = L.LabelPlacer(ax)
+    bb = ax.get_window_extent(placer.renderer)
+    placer.block((bb.x0, bb.y0, bb.x1, bb.y1))  # nothing is free
+    x, y = ax.transData.transform((50, 50))
+    assert placer.place(x, y, "Nowhere", 3, names="n") is None
+    assert placer.skipped == [{"text": "Nowhere", "kind": "town", "names": "n"}]
+
+
+def test_figure_label_stays_beside_its_line(ax):
+    placer = L.LabelPlacer(ax)
+    line = ax.transData.transform(np.column_stack([np.linspace(10, 90, 50), np.linspace(20, 80, 50)]))
+    other = ax.transData.transform(np.column_stack([np.linspace(10, 90, 50), np.full(50, 30.0)]))
+    placer.soft = np.vstack([line, other])
+    placer.place_along(line, "12,345 people", names="r1", own_soft=line)
+    (lab,) = placer.labels
+    mm = L.box_polyline_distance(lab["box"], line) / ax.figure.dpi * 25.4
+    assert mm <= 3.0
+
+
+def test_country_label_inside_polygon_from_its_pole(ax):
+    placer = L.LabelPlacer(ax)
+    # an L-shaped country: the centroid lies outside, the label must not
+    poly_d = Polygon([(10, 10), (90, 10), (90, 30), (30, 30), (30, 90), (10, 90)])
+    poly = Polygon(ax.transData.transform(np.array(poly_d.exterior.coords)))
+    assert not poly.contains(poly.centroid)
+    placer.place_in_polygon(poly, "COUNTRY", names="XXX")
+    (lab,) = placer.labels
+    assert poly.contains(box(*lab["box"]))
+    assert poly.contains(box(*placer.extents()[0]["extent"]))  # the renderer's box too
+
+
+def test_country_too_small_is_left_out(ax):
+    placer = L.LabelPlacer(ax)
+    x, y = ax.transData.transform((50, 50))
+    tiny = box(x - 2, y - 2, x + 2, y + 2)
+    assert placer.place_in_polygon(tiny, "LONG COUNTRY NAME", names="XXX") is None
+
+
+def test_place_labels_and_spread_labels_give_disjoint_boxes():
+    spots = L.place_labels([(50, 50), (52, 50), (54, 50)], [3, 3, 3], [(40, 10)] * 3)
+    boxes = []
+    for (x, y, ha, va) in spots:
+        x0 = {"left": x, "right": x - 40, "center": x - 20}[ha]
+        y0 = {"bottom": y, "top": y - 10, "center": y - 5}[va]
+        boxes.append((x0, y0, x0 + 40, y0 + 10))
+    _disjoint(boxes, tol=0)
+    pos = L.spread_labels([(0, 0), (0.1, 0), (0.2, 0.1)], [(1, 1)] * 3)
+    bx = [(p[0] - .5, p[1] - .5, p[0] + .5, p[1] + .5) for p in pos]
+    assert not any(L.boxes_overlap(bx[i], bx[j]) for i in range(3) for j in range(i + 1, 3))
