@@ -237,26 +237,61 @@ class LabelPlacer:
 
     def place_along(self, line: np.ndarray, text: str, kind: str = "figure", names: str = "",
                     fracs=(0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85), gap_pt: float = 2.0,
-                    max_mm: float = 3.0, own_soft: np.ndarray | None = None, **kw):
+                    max_mm: float = 3.0, own_soft: np.ndarray | None = None, side: int = 1,
+                    others: np.ndarray | None = None, core: np.ndarray | None = None, wrap: bool = True, **kw):
         """Place ``text`` beside the polyline ``line`` (display units), within ``max_mm`` of it.
 
         Candidates: at each fraction of the line's length, the box centred on either side of the
-        line (normal offset), then diagonally beside the point. The first free one covering no
-        other route line wins (else the free one covering the fewest). None if none is free.
+        line (normal offset), then diagonally beside the point, then (where the line runs in a
+        crowded corridor) centred on the line itself. The first free one covering no other route
+        line and no nearer another route than its own wins (else the free one covering the fewest).
+        None if none is free.
+        ``side``: the side tried first, +1 left of the line's direction, -1 right (a bent route's
+        outer side keeps its figure away from a route bent the other way between the same places).
+        ``others``: points of the other routes against which "nearer another route than its own" is
+        judged (default: every soft point not on the own route); a caller leaves out the routes'
+        ends, where lines meet at a shared stop and nearness says nothing.
+        ``core``: points of the part of the own line the label must stand beside (default: the
+        whole line); a caller passing ``others`` without the routes' ends passes the own line without
+        its ends too, so that a figure is never placed where only the end of its route is near.
+        ``wrap``: where no place on one line is nearer its own route than any other, the text is
+        tried again broken onto two lines at the space nearest its middle (a short route in a
+        crowded corridor); the label keeps its one-line ``text``, only the drawing is broken.
         """
-        w, h = self.text_size(text, **kw)
-        gap = gap_pt * self.px_per_pt
-        limit = max_mm / 25.4 * self.fig.dpi
-        seg = np.hypot(*np.diff(line, axis=0).T)
-        s = np.concatenate([[0.0], np.cumsum(seg)])
         soft = np.asarray(self.soft)
         if own_soft is not None and len(own_soft) and len(soft):
             # points of the label's own route do not count against it
             own = {tuple(np.round(p, 3)) for p in own_soft}
             soft = np.array([p for p in soft if tuple(np.round(p, 3)) not in own]).reshape(-1, 2)
+        near = soft if others is None else others
+        dense = _densify(line, self.px_per_pt) if core is None or not len(core) else np.asarray(core)
+        best, best_key = self._along(line, text, fracs, gap_pt, max_mm, side, soft, near, dense, **kw)
+        drawn_text = text
+        if wrap and " " in text and (best is None or best_key[0]):
+            spaces = [i for i, c in enumerate(text) if c == " "]
+            cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+            two = text[:cut] + "\n" + text[cut + 1:]
+            b2, k2 = self._along(line, two, fracs, gap_pt, max_mm, side, soft, near, dense, **kw)
+            if b2 is not None and (best is None or k2[:2] < best_key[:2]):
+                best, best_key, drawn_text = b2, k2, two
+        if best is None:
+            self.skipped.append({"text": text, "kind": kind, "names": names})
+            return None
+        art = self._draw(best, drawn_text, kind, names, **kw)
+        self.labels[-1]["text"] = text
+        return art
+
+    def _along(self, line, text, fracs, gap_pt, max_mm, side, soft, near, dense, **kw):
+        """The best box for :meth:`place_along` and its key (``(nearer another, soft count, order)``)."""
+        w, h = self.text_size(text, **kw)
+        gap = gap_pt * self.px_per_pt
+        limit = max_mm / 25.4 * self.fig.dpi
+        seg = np.hypot(*np.diff(line, axis=0).T)
+        s = np.concatenate([[0.0], np.cumsum(seg)])
         best, best_key = None, None
         k = 0
         cands = []
+        first = 1 if side >= 0 else -1
         for frac in fracs:
             t = frac * s[-1]
             px, py = np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])
@@ -264,12 +299,12 @@ class LabelPlacer:
             d = line[j] - line[j - 1]
             d = d / max(np.hypot(*d), 1e-9)
             nx, ny = -d[1], d[0]
-            for side, extra in ((1, 0.0), (-1, 0.0), (1, 2.5), (-1, 2.5)):
+            for sd, extra in ((first, 0.0), (-first, 0.0), (first, 2.5), (-first, 2.5)):
                 # distance from the line's centre to the box edge along the normal: half the box
                 # extent projected on the normal, plus the gap
                 half = abs(nx) * w / 2 + abs(ny) * h / 2
                 off = half + gap * (1.0 + extra)
-                cx, cy = px + side * nx * off, py + side * ny * off
+                cx, cy = px + sd * nx * off, py + sd * ny * off
                 cands.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
         ring_cands = []
         for frac in fracs[::2]:  # then all round points of the line (a short line, a crowded place)
@@ -277,8 +312,12 @@ class LabelPlacer:
             px, py = np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])
             for ring in (gap, 0.5 * limit, 0.85 * limit):
                 ring_cands += [c[0] for c in candidate_boxes(px, py, w, h, ring, (1.0,))]
-        dense = _densify(line, self.px_per_pt)
-        for phase in (cands, ring_cands):
+        inline = []  # last: on the line itself, its halo breaking the line (a crowded corridor)
+        for frac in fracs:
+            t = frac * s[-1]
+            px, py = np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])
+            inline.append((px - w / 2, py - h / 2, px + w / 2, py + h / 2))
+        for phase in (cands, ring_cands, inline):
             for box in phase:
                 k += 1
                 if not self._free(box):
@@ -287,17 +326,14 @@ class LabelPlacer:
                 if own_d > limit:
                     continue
                 # nearer another route than its own: only if nothing better
-                key = (_box_points_distance(box, soft) < own_d + 1.0, _soft_count(box, soft), k)
+                key = (_box_points_distance(box, near) < own_d + 1.0, _soft_count(box, soft), k)
                 if best_key is None or key < best_key:
                     best, best_key = box, key
                 if key[:2] == (False, 0):
                     break
             if best is not None and not best_key[0]:
                 break
-        if best is None:
-            self.skipped.append({"text": text, "kind": kind, "names": names})
-            return None
-        return self._draw(best, text, kind, names, **kw)
+        return best, best_key
 
     COUNTRY_MIN_INSIDE = 0.9
     """Share of a country label's box that must lie inside the country (1.0 preferred)."""

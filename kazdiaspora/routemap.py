@@ -437,7 +437,7 @@ def point_along(path: np.ndarray, frac: float) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- label placement
 # One module places every label of the book's maps and charts: kazdiaspora.labels.
-from .labels import (Box, LabelPlacer, OFFSETS, candidate_boxes, choose_box, inside,  # noqa: E402,F401
+from .labels import (Box, LabelPlacer, OFFSETS, _densify, candidate_boxes, choose_box, inside,  # noqa: E402,F401
                      overlap)
 
 
@@ -450,6 +450,13 @@ def place_label(placer: LabelPlacer, x, y, text, r_pt=4.0, **kw):
 POINT_FEATURES = ("city", "town", "village")
 COUNTRY_SHORT = {"CHN": "China"}
 """Short names for country labels (Natural Earth's ``name_en`` otherwise)."""
+
+SPLINE_BOW_PT = 1.6
+"""Sideways bow (pt, at the middle of each piece) of a route through waypoints that shares its ends
+with another route (:func:`route_path`): enough to show two lines, not enough to leave the corridor."""
+END_PT = 3.0 * 72 / 25.4
+"""Length (pt) at each end of a route where it meets others at a stop: a figure label is judged
+"nearer another route" only on the lines without these ends (as in tests/test_maps_geography.py)."""
 
 KINDS = ("flight", "return", "onward")
 """``routes.kind``: a flight from the homeland, a return to it, an onward move within the diaspora."""
@@ -479,15 +486,30 @@ def _to_display_geom(geom, to_disp):
     return stransform(f, geom)
 
 
-def route_path(pts_disp: np.ndarray, bend: float, n: int = 40) -> tuple[np.ndarray, list[int]]:
+def route_path(pts_disp: np.ndarray, bend: float, n: int = 40, bow: float = 0.0) -> tuple[np.ndarray, list[int]]:
     """The drawn line of a route through its points (display units) and the index of each point on it.
 
     Two points: a curve bent sideways by ``bend`` (:func:`curve`); more: a Catmull-Rom spline through
-    every stop and waypoint (no bend, so the line passes exactly through them).
+    every stop and waypoint. ``bow`` (display units, + = left of travel) bows each piece of the spline
+    between two of its points sideways by that much at its middle (sine profile, zero at the points, so the line
+    still passes exactly through them): two routes through the same points in opposite directions
+    then run side by side instead of one over the other.
     """
     if len(pts_disp) == 2:
         return curve(pts_disp, bend, n), [0, n]
-    return catmull_rom(pts_disp, n), [i * n for i in range(len(pts_disp))]
+    path = catmull_rom(pts_disp, n)
+    idx = [i * n for i in range(len(pts_disp))]
+    if bow:
+        path = path.copy()
+        for a, b in zip(idx[:-1], idx[1:]):
+            chord = path[b] - path[a]
+            L = float(np.hypot(*chord))
+            if L == 0:
+                continue
+            normal = np.array([-chord[1], chord[0]]) / L  # left of travel
+            t = np.linspace(0.0, 1.0, b - a + 1)
+            path[a:b + 1] += (bow * np.sin(np.pi * t))[:, None] * normal
+    return path, idx
 
 
 def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.DataFrame,
@@ -507,13 +529,19 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
     ppt = fig.dpi / 72.0
     b = bends(list(routes["route_id"]), [s.split(" > ")[0] for s in routes["stops"]],
               [s.split(" > ")[-1] for s in routes["stops"]])
+    pair_count: dict[tuple[str, str], int] = {}
+    for st_ in routes["stops"]:
+        key = tuple(sorted((st_.split(" > ")[0], st_.split(" > ")[-1])))
+        pair_count[key] = pair_count.get(key, 0) + 1
     g = gazetteer.set_index("place_id")
     marker_r = 2.6  # pt
     paths, segments, heads = {}, {}, []
     for r in routes.itertuples(index=False):
         x, y = bm.project(np.array(r.lons), np.array(r.lats))
         pts_disp = to_disp(np.column_stack([x, y]))
-        full, idx = route_path(pts_disp, b[r.route_id] * panel.bend_scale)
+        shared = pair_count[tuple(sorted((r.stops.split(" > ")[0], r.stops.split(" > ")[-1])))] > 1
+        full, idx = route_path(pts_disp, b[r.route_id] * panel.bend_scale,
+                               bow=SPLINE_BOW_PT * ppt * np.sign(b[r.route_id]) if shared else 0.0)
         segs = []
         for k in range(1, len(idx)):
             segs.append((k, k + 1, r.modes[k], full[idx[k - 1]:idx[k] + 1]))
@@ -560,7 +588,13 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
                                  linewidth=1.0 if style_ == "hollow" else 0.4, zorder=5.5))
         heads.append((r.route_id, (poly[:, 0].min(), poly[:, 1].min(), poly[:, 0].max(), poly[:, 1].max())))
     # obstacles: arrowheads, place markers, then wave numbers, then labels
-    soft = np.vstack([p[::2] for p in paths.values()]) if paths else np.empty((0, 2))
+    # route lines resampled every point: a label tells which line is nearest from these
+    dense = {rid: _densify(p, ppt) for rid, p in paths.items()}
+    soft = np.vstack(list(dense.values())) if dense else np.empty((0, 2))
+    # the same lines without their last END_PT at each end: where routes meet at a stop
+    cut = max(END_PT - (marker_r + 1.0), 0.0) * ppt  # the paths are already cut at the markers
+    inner = {rid: trim(p, cut, cut) for rid, p in paths.items()}
+    inner = {rid: _densify(p, ppt) if len(p) >= 2 else p for rid, p in inner.items()}
     placer = LabelPlacer(ax, soft)
     for box in extra_obstacles:
         placer.block(box)
@@ -592,6 +626,28 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         ax.plot([x], [y], marker="o" if town else "s", ms=marker_r * 2, mfc=TEXT if town else "white",
                 mec=TEXT, mew=0.8, zorder=7, ls="none")
         placer.block_point(dx, dy, marker_r + 0.5, "marker", p)
+    def place_name(p):
+        dx, dy = to_disp(xy[p])
+        region = g.loc[p, "feature"] not in POINT_FEATURES
+        placer.place(dx, dy, str(g.loc[p, "name_en"]), marker_r + 1.2, rings=panel.label_rings,
+                     kind="region" if region else "town", names=p,
+                     fontstyle="italic" if region else "normal", zorder=8)
+
+    # figures in people first, each beside its own route (the shortest routes, with the fewest
+    # places to carry one, first), so that no badge or name takes the only room a figure has
+    if panel.magnitude_labels:
+        lengths = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
+        with_fig = [r for r in routes.itertuples(index=False)
+                    if isinstance(r.magnitude_label, str) and r.magnitude_label]
+        for r in sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id)):
+            fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
+                           key=lambda f: (abs(f - 0.5), f))
+            placer.place_along(paths[r.route_id], r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
+                               own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
+                               others=np.vstack([inner[o] for o in inner if o != r.route_id] + [np.empty((0, 2))]),
+                               core=inner[r.route_id],
+                               fontweight="bold", color=rgb_darker(r.colour, 0.7),
+                               zorder=8.5)
     # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
     # the line where the route is too short to carry it without hiding the line)
     numbers = {}
@@ -630,24 +686,9 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         placer.placed.append(box)
         placer.labels.append({"text": str(r.wave_no), "kind": "badge", "names": r.route_id, "box": box,
                               "artist": circ})
-        # its figure beside the route, as near the wave number as possible
-        if panel.magnitude_labels and isinstance(r.magnitude_label, str) and r.magnitude_label:
-            seg = np.hypot(*np.diff(p, axis=0).T)
-            s = np.concatenate([[0.0], np.cumsum(seg)])
-            f0 = float(s[int(np.argmin(np.hypot(*(p - c).T)))] / max(s[-1], 1e-9))
-            fracs = sorted({round(min(max(f0 + df, 0.08), 0.92), 3) for df in
-                            [k * 0.04 for k in range(-20, 21)]},
-                           key=lambda f: (abs(f - f0), f))
-            placer.place_along(p, r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
-                               own_soft=p[::2], fontweight="bold", color=rgb_darker(r.colour, 0.7), zorder=8.5)
-    # place names, beside their own marker
-    label_set = places if panel.place_labels == "all" else [p for p in places if p in ends]
-    for p in label_set:
-        dx, dy = to_disp(xy[p])
-        region = g.loc[p, "feature"] not in POINT_FEATURES
-        placer.place(dx, dy, str(g.loc[p, "name_en"]), marker_r + 1.2, rings=panel.label_rings,
-                     kind="region" if region else "town", names=p,
-                     fontstyle="italic" if region else "normal", zorder=8)
+    # then place names, beside their own marker
+    for p in (places if panel.place_labels == "all" else [p for p in places if p in ends]):
+        place_name(p)
     # country names last: grey capitals inside the country's part visible in the frame
     if panel.label_countries and "countries" in bm.layers:
         from shapely.geometry import box as _box
