@@ -209,7 +209,8 @@ def annotate(df: pd.DataFrame, id_col: str = "id") -> pd.DataFrame:
                                       else int(v) for v in col("reference_year")], dtype="Int64")
     if "source_key" not in out.columns:
         out["source_key"] = col("source_key")
-    out["locator"] = col("locator")
+    if "locator" not in out.columns:
+        out["locator"] = col("locator")
     s = sources()
     def keys(k):
         return [x for x in k.split(";") if x] if isinstance(k, str) else []

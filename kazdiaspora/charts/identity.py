@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import bib, data, style
+from .. import bib, data, evidence, style
 from ..figures import freeze_layout, register
 
 CHAPTER = "04_identity_and_institutions"
@@ -596,7 +596,7 @@ def azerbaijanis_by_source():
     open_sources = set(d.loc[d["note"].str.contains("tier D", regex=False), "source_key"])
     for (_, r), yy in zip(d.iterrows(), ys):
         colour, marker = style.KIND_STYLE[r["kind"]]
-        hollow = r["source_key"] in open_sources
+        ev = evidence.mark(r["kind"], evidence.grade_of(r["source_key"]), evidence.rows().loc[r["id"], "status"], 8)
         lb = _is_lower_bound(r)
         ax.plot([0, r["value"]], [yy, yy], color=colour, linewidth=1, alpha=0.6, zorder=2)
         key = (r["kind"], r["source_key"])
@@ -604,8 +604,8 @@ def azerbaijanis_by_source():
         if key not in seen:
             seen.add(key)
             lab = f"{style.KIND_LABEL[r['kind']]}: {r['source_label']}"
-        ax.plot([r["value"]], [yy], marker=">" if lb else marker, markersize=8, color=colour, linestyle="",
-                markerfacecolor="white" if hollow else colour, markeredgewidth=1.5, zorder=3, label=lab)
+        ev["marker"] = ">" if lb else marker
+        ax.plot([r["value"]], [yy], zorder=3, label=lab, **ev)
         ax.text(r["value"] + xmax * 0.015, yy, ("more than " if lb else "") + style.fmt_int(r["value"]),
                 va="center", ha="left", fontsize=8)
     ax.set_yticks(ys, [_row_label(r) for _, r in d.iterrows()], fontsize=7.5)

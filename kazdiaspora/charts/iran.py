@@ -325,7 +325,7 @@ def iran_community():
     pop, ev = community_data()
     places = _place_names()
     pop = pop.sort_values(["unit", "year_end", "id"], na_position="last").reset_index(drop=True)
-    pop["uncorroborated"] = [is_uncorroborated(n) for n in pop["note"]]
+    pop["uncorroborated"] = pop["status"].eq("uncorroborated")
     pop["bound"] = [bound(r) for _, r in pop.iterrows()]
     pop["scope"] = [scope_label(r, places) for _, r in pop.iterrows()]
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
@@ -352,7 +352,8 @@ def iran_community():
     def draw(ax, r, x, top=None):
         col, _ = style.KIND_STYLE[r.kind]
         mk = smark[r.source_key]
-        face = "white" if r.uncorroborated else col
+        ev = evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status)
+        face = ev["markerfacecolor"]
         if pd.notna(r.value_low) and pd.notna(r.value_high) and pd.isna(r.value):
             hi = min(r.value_high, top) if top else r.value_high
             ax.plot([x, x], [r.value_low, hi], color=col, lw=2.2, solid_capstyle="butt")

@@ -87,7 +87,8 @@ def current_rows(df: pd.DataFrame, since: int = CURRENT_SINCE) -> pd.DataFrame:
     """Rows whose figure refers to ``since`` or later, plus undated figures from sources published
     or read from ``since`` on whose period names no earlier year (a '1960s' figure is not current)."""
     y = df["year"]
-    named = df["period"].fillna("").str.findall(r"(1[6-9]\d\d|20\d\d)")
+    period = df["period"] if "period" in df.columns else pd.Series("", index=df.index)
+    named = period.fillna("").str.findall(r"(1[6-9]\d\d|20\d\d)")
     names_past = named.map(lambda ys: bool(ys) and max(int(v) for v in ys) < since)
     src = df["source_year"] if "source_year" in df.columns else pd.Series(pd.NA, index=df.index)
     undated_current = y.isna() & ~names_past & (src.isna() | (src >= since)).fillna(True)

@@ -64,7 +64,7 @@ def timeline_data() -> pd.DataFrame:
         "row_type": "figure", "wave_id": f["wave_id"], "wave_no": f["wave_id"].map(nums), "id": f["id"],
         "value": f["value"], "value_low": f["value_low"], "value_high": f["value_high"],
         "lower_bound": is_lower_bound(f), "as_printed": f["as_printed"], "measure": f["measure"],
-        "kind": f["kind"], "source_key": f["source_key"], "locator": f["locator"]})
+        "kind": f["kind"], "status": f["status"], "source_key": f["source_key"], "locator": f["locator"]})
     return pd.concat([wrows, frows], ignore_index=True)
 
 
@@ -98,7 +98,7 @@ def waves_timeline():
     f = d[d.row_type == "figure"]
     n = len(w)
     fig = plt.figure(figsize=(style.WIDTH_IN, 0.4 * n + 1.7), layout="constrained")
-    gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.13], wspace=0.02)
+    gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.24], wspace=0.02)
     ax0, ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     lax = fig.add_subplot(gs[1, :])
     lax.axis("off")
@@ -153,7 +153,7 @@ def waves_timeline():
                 ax2.plot([r.value_low, r.value_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt")
                 ax2.plot([r.value_low, r.value_high], [yy, yy], ls="none", marker="|", ms=5, color=colour)
             if pd.notna(r.value):
-                ax2.plot([r.value], [yy], marker=marker, ms=4.8, color=colour, mec="white", mew=0.4, ls="none")
+                evidence.scatter_mark(ax2, r.value, yy, r.kind, evidence.grade_of(r.source_key), r.status, size=4.8)
                 if r.lower_bound:
                     ax2.annotate("", xy=(r.value * 1.9, yy), xytext=(r.value * 1.1, yy),
                                  arrowprops=dict(arrowstyle="-|>", color=colour, lw=0.8, mutation_scale=6))
@@ -173,11 +173,12 @@ def waves_timeline():
     handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5,
                       label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
     handles += [Line2D([], [], color=style.GREY, lw=1.6, label="printed range")]
+    handles += evidence.legend_handles()
     from matplotlib.patches import Patch
     handles += [Patch(facecolor="#bbbbbb", edgecolor="white", label="bar: out of Kazakh lands"),
                 Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////", label="return"),
                 Patch(facecolor="#bbbbbb", edgecolor="white", hatch="....", label="onward")]
-    lax.legend(handles=handles, loc="center", ncol=4, fontsize=7.5, frameon=False, borderaxespad=0.0)
+    lax.legend(handles=handles, loc="center", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0.0)
     fig.suptitle("Migration waves: when, which way, and how many", x=0.01, ha="left", fontsize=10,
                  fontweight="bold")
     out = d.drop(columns=["colour"])
