@@ -1,7 +1,7 @@
 # The Kazakh Diaspora book. Two commands do everything on a fresh machine with Python 3.11:
 #   make book   — create .venv, install requirements.txt, execute changed notebooks, build _build/html
 #   make test   — the whole test suite (unit tests, nbval, strict book build, offline, browser)
-# Other targets: execute, figures, pdf, map-layers, benchmark, lock, clean.
+# Other targets: execute, figures, pdf, lab, map-layers, benchmark, lock, clean.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -10,7 +10,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 JBFLAGS := -W -n --keep-going
 
-.PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps
+.PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps lab
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the book needs Python 3.11)"; exit 1; }
@@ -43,6 +43,14 @@ test: $(STAMP) sysdeps
 
 pdf: $(STAMP)
 	bash scripts/build_pdf.sh $(PY)
+
+# JupyterLab on the chapters, with the book's kernel (the venv's python3 kernelspec comes first).
+# Extra options: make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+lab: $(STAMP)
+	JUPYTER_PREFER_ENV_PATH=1 JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+	  --MappingKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 map-layers: $(STAMP)
 	$(PY) scripts/build_map_layers.py
