@@ -9,6 +9,8 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 JBFLAGS := -W -n --keep-going
+# `make test` in parallel (pytest-xdist); notebooks and the build of the repository stay on one worker
+TEST_JOBS ?= 2
 
 .PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps lab
 
@@ -20,7 +22,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
 
-book: $(STAMP) execute build
+# Skipped when no input changed since the last successful `make book` (scripts/book_stamp.py).
+book: $(STAMP)
+	@if $(PY) scripts/book_stamp.py check; then echo "make book: no input changed since the last build; _build/html is up to date"; \
+	else $(MAKE) --no-print-directory execute build && $(PY) scripts/book_stamp.py save; fi
 
 validate: $(STAMP)
 	$(PY) -m kazdiaspora.data validate
@@ -39,7 +44,7 @@ sysdeps:
 	bash scripts/install-system-deps.sh test
 
 test: $(STAMP) sysdeps
-	bash scripts/offline.sh $(PY) -m pytest
+	bash scripts/offline.sh $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 pdf: $(STAMP)
 	bash scripts/build_pdf.sh $(PY)
