@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from . import bib, paths
-from .figures import BOOK_AUTHOR, BOOK_TITLE, BOOK_URL, BOOK_YEAR, LICENCE_URL
+from .figures import BOOK_AUTHOR, BOOK_TITLE, BOOK_URL, BOOK_VERSION, BOOK_YEAR, LICENCE_URL
 
 PAGE = paths.ROOT / "book" / "figures.md"
 
@@ -39,7 +39,7 @@ def chapter_title(stem: str) -> str:
 
 def citation_text(meta: dict) -> str:
     return (f"{BOOK_AUTHOR} ({BOOK_YEAR}). \u201c{meta['title']}\u201d [figure {meta['id']}]. "
-            f"In *{BOOK_TITLE}*. {BOOK_URL}. Licence: {meta['licence']}. "
+            f"In *{BOOK_TITLE}*. Version {BOOK_VERSION}. {BOOK_URL}. Licence: {meta['licence']}. "
             f"Data: {'; '.join(bib.short_cite(k) for k in meta['sources'])}.")
 
 
@@ -49,7 +49,7 @@ def citation_bibtex(meta: dict) -> str:
         f"@misc{{{key},",
         f"  author       = {{{{{BOOK_AUTHOR}}}}},",
         f"  title        = {{{meta['title']}}},",
-        f"  howpublished = {{Figure {meta['id']} in: {BOOK_TITLE}}},",
+        f"  howpublished = {{Figure {meta['id']} in: {BOOK_TITLE}, version {BOOK_VERSION}}},",
         f"  year         = {{{BOOK_YEAR}}},",
         f"  url          = {{{BOOK_URL}}},",
         f"  note         = {{Licence: {meta['licence']}. Data sources: {', '.join(meta['sources'])}}}",

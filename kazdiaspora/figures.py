@@ -32,14 +32,16 @@ from typing import Callable
 
 import pandas as pd
 
-from . import bib, evidence, paths, style
+from . import bib, evidence, identity, paths, style
 
-LICENCE = "CC BY 4.0"
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-BOOK_TITLE = "The Kazakh Diaspora: Estimates, Migration Routes and Return"
-BOOK_AUTHOR = "Kazakh Diaspora Book contributors"
-BOOK_YEAR = "2026"
-BOOK_URL = "https://github.com/kazakh-diaspora/kazakh-diaspora-book"
+# The book's identity comes from book.yml (kazdiaspora.identity), the one place for it.
+LICENCE = identity.BOOK.licence
+LICENCE_URL = identity.BOOK.licence_url
+BOOK_TITLE = identity.BOOK.title
+BOOK_AUTHOR = identity.BOOK.author
+BOOK_YEAR = identity.BOOK.year
+BOOK_URL = identity.BOOK.url
+BOOK_VERSION = identity.BOOK.version
 FORMATS = ("png", "svg", "pdf", "csv")
 CHART_MODULES = (
     "kazdiaspora.charts.population",

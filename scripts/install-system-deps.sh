@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-test}
 case "$what" in
-  test) pkgs=(chromium) ; check="command -v chromium" ;;
+  test) pkgs=(chromium) ; check='command -v chromium || test -x "${CHROMIUM:-}"' ;;  # CHROMIUM: a browser already there (CI)
   pdf)  pkgs=(latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended tex-gyre
               texlive-xetex xindy fonts-freefont-otf fonts-arphic-uming) ; check="command -v xelatex && command -v latexmk" ;;
   *) echo "usage: $0 test|pdf" >&2; exit 2 ;;

@@ -6,13 +6,13 @@ show as a light card in dark mode. Saves screenshots of every page, light and da
 ``_build/screenshots/`` (look at them). The checker is ``tests/browser_check.py``; its own tests
 come first (a tiny synthetic site with known faults), then the book.
 
-The book is built incrementally first (``jupyter-book build .``, without -W: the strict build is
-tested elsewhere); set ``KAZ_BOOK_HTML=<dir>`` to check an existing build instead.
+The book checked is the one strict build of the test run (fixture ``built_book`` in
+``tests/conftest.py``, shared with tests/test_book.py); set ``KAZ_BOOK_HTML=<dir>`` to check an
+existing build instead.
 """
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +26,9 @@ import browser_check as bc  # noqa: E402
 from kazdiaspora import paths  # noqa: E402
 
 ROOT = paths.ROOT
-JB = Path(sys.executable).with_name("jupyter-book")
+
+# the built book is shared with tests/test_book.py: same worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("repository-build")
 
 GOOD_ALT = "Bar chart of the number of Kazakhs by country, China first, then Uzbekistan."
 
@@ -206,16 +208,12 @@ def test_browser_is_killed_on_failure(chromium):
 
 
 @pytest.fixture(scope="session")
-def book_html() -> Path:
+def book_html(request) -> Path:
     env = os.environ.get("KAZ_BOOK_HTML")
     if env:
         root = Path(env).resolve()
     else:
-        proc = subprocess.run([str(JB), "build", ".", "-n", "--keep-going"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=1200)
-        if proc.returncode != 0:
-            pytest.fail("jupyter-book build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
-        root = paths.BUILD_DIR / "html"
+        root = request.getfixturevalue("built_book").html  # the one strict build of the test run
     assert (root / "index.html").is_file(), f"no built book in {root}"
     return root
 
