@@ -11,7 +11,7 @@ import pytest
 
 from kazdiaspora import execute, paths
 
-NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb")) + sorted((paths.ROOT / "book").glob("*.ipynb"))
 
 
 def test_every_notebook_is_in_the_toc():
