@@ -92,9 +92,9 @@ def wrap(text: str, width: int) -> str:
 # Short names for sources inside charts where the author-year cite would be unclear (anonymous
 # or untitled entries, several 'Wikipedia contributors' entries). Labels only: no figures.
 SOURCE_LABELS = {
-    "ehistory_azerbaijanis": "e-history.kz portal (seed document)",
+    "ehistory_azerbaijanis": "e-history.kz portal (page on Azerbaijanis in Kazakhstan)",
     "gh_kz_census_script": "anonymous census data script",
-    "seed_iran_kazakhs": "article on the Kazakhs of Iran (seed document)",
+    "seed_iran_kazakhs": "article on the Kazakhs of Iran",
     "wp_azerbaijanis_kz": "English Wikipedia",
     "wp_zhanaozen": "English Wikipedia",
 }
@@ -290,7 +290,7 @@ def _scripts_caption(d: pd.DataFrame) -> str:
     n = d.groupby("script").size()
     named = ", ".join(d.loc[d["script"] != "cyrillic", "country"])
     cis = d.loc[d["note"].str.contains("CIS countries", regex=False), "country"].tolist()
-    return (f"Script used by Kazakh communities in {len(d)} host countries, as the seed paper describes it: "
+    return (f"Script used by Kazakh communities in {len(d)} host countries, as Askhat's paper describes it: "
             f"Arabic in {n.get('arabic', 0)}, Latin in {n.get('latin', 0)}, Cyrillic in {n.get('cyrillic', 0)}. "
             f"The paper names {named} and Mongolia; for Cyrillic it also says \u2018the CIS countries\u2019 "
             f"without naming them, so the {len(cis)} former-Soviet host countries shown "
@@ -375,7 +375,7 @@ def scripts_map():
         handles.append(Patch(facecolor="none", edgecolor="none",
                              label="Italic name: not named by the paper (its \u2018CIS countries\u2019)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncols=3, fontsize=7.5,
-              title="Script Kazakh communities write in, as the seed paper describes it")
+              title="Script Kazakh communities write in, as Askhat's paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
     return freeze_layout(fig), plotted
 
@@ -395,16 +395,16 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
     other = d[d["date_source"] == "other"]
     first, last = d.iloc[0], d.iloc[-1]
     parts = [f"The {len(d)} World Kurultays of Kazakhs from {first['date'][:4]} to {last['date'][:4]}. "
-             f"Filled markers: dates printed in the seed paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
+             f"Filled markers: dates printed in Askhat's paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
     if len(other):
         o = other.iloc[0]
         pre = " a report published before the event" if "pre-event" in str(o["note"]) else " a news report"
-        parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which the seed paper mentions without a "
+        parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which Askhat's paper mentions without a "
                      f"date or place; its date and place ({format_date(o['date'])}, {o['place_as_printed']}) come "
                      f"from {source_label(o['source_key'])},{pre}. ")
     moved = d[(d["date_source"] == "seed") & (d["source_key"] != SEED_PAPER)]
     for r in moved.itertuples():
-        parts.append(f"The seed paper dates the {ordinal(r.number)} but names no place; the place comes from "
+        parts.append(f"Askhat's paper dates the {ordinal(r.number)} but names no place; the place comes from "
                      f"{source_label(r.source_key)}. ")
     parts.append("Places are given as each source prints them; a count of countries appears only where a source "
                  "reports it after the event.")
@@ -414,7 +414,7 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
 def _kurultay_alt(d: pd.DataFrame) -> str:
     items = "; ".join(f"{ordinal(r.number)} {format_date(r.date)} in {r.place_as_printed}" for r in d.itertuples())
     return (f"Timeline of the {len(d)} World Kurultays of Kazakhs: {items}. "
-            f"{(d['date_source'] == 'other').sum()} date comes from a news report rather than the seed paper and "
+            f"{(d['date_source'] == 'other').sum()} date comes from a news report rather than Askhat's paper and "
             f"is drawn with an open marker.")
 
 
@@ -453,7 +453,7 @@ def kurultays_timeline():
     ax.set_xlabel("Year")
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", linestyle="", color=colour, markersize=7, label="Date printed in the seed paper"),
+    handles = [Line2D([], [], marker="o", linestyle="", color=colour, markersize=7, label="Date printed in Askhat's paper"),
                Line2D([], [], marker="o", linestyle="", color=colour, markerfacecolor="white", markeredgewidth=1.6,
                       markersize=7, label="Date only in another source (see label)")]
     ax.legend(handles=handles, loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
@@ -478,7 +478,7 @@ def _survey_caption(d: pd.DataFrame) -> str:
     n_yes = int((d["answer"] == "Yes").sum())
     q = d["question_id"].nunique()
     c = d["iso3"].nunique()
-    return (f"Table 3 of the seed paper as a grid: {q} questions about the Kazakh diaspora in {c} host countries "
+    return (f"Table 3 of Askhat's paper as a grid: {q} questions about the Kazakh diaspora in {c} host countries "
             f"({', '.join(dict.fromkeys(d['country']))}). {n_yes} of {len(d)} cells are answered \u2018Yes\u2019. "
             "Questions are quoted as printed. The paper does not say how the answers were reached, and the "
             "table's last row (a general description, not a per-country answer) is left out.")
@@ -491,7 +491,7 @@ def _survey_alt(d: pd.DataFrame) -> str:
             "\u2018Yes\u2019 with a check mark.")
 
 
-@register("survey-grid", chapter=CHAPTER, title="The diaspora's position in four host countries (seed Table 3)",
+@register("survey-grid", chapter=CHAPTER, title="The diaspora's position in four host countries (Askhat's Table 3)",
           caption=_survey_caption, alt=_survey_alt)
 def survey_grid():
     d = survey_plotted()
@@ -518,7 +518,7 @@ def survey_grid():
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
-    fig.suptitle("The diaspora in four host countries: seed paper, Table 3", x=0.01, ha="left",
+    fig.suptitle("The diaspora in four host countries: Askhat's paper, Table 3", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
     return freeze_layout(fig), d
 
@@ -665,9 +665,9 @@ def turning_points_plotted() -> pd.DataFrame:
 
 def _tp_caption(d: pd.DataFrame) -> str:
     tp = d[d["table"] == "turning_points"]
-    return (f"{len(tp)} turning points named in the seed documents, with the later World Kurultays added on one row "
+    return (f"{len(tp)} turning points named in the book's four source documents, with the later World Kurultays added on one row "
             f"({(d['table'] == 'kurultays').sum()} dates). Each row gives the date at the precision its source gives "
-            "and the source of that date; bars show events that lasted longer than a day. Where a seed document "
+            "and the source of that date; bars show events that lasted longer than a day. Where a source document "
             "names an event without printing its date, the date comes from another source, named on the row. The "
             "famine's years are those printed in the article on the Kazakhs of Iran; the data notes that other "
             "sources give a different start year.")
@@ -683,7 +683,7 @@ def _tp_alt(d: pd.DataFrame) -> str:
             + "; ".join(items) + ".")
 
 
-@register("turning-points-timeline", chapter=CHAPTER, title="Turning points named in the seed documents",
+@register("turning-points-timeline", chapter=CHAPTER, title="Turning points named in the four source documents",
           caption=_tp_caption, alt=_tp_alt)
 def turning_points_timeline():
     d = turning_points_plotted()
@@ -718,6 +718,6 @@ def turning_points_timeline():
     ax.set_xlabel("Year")
     ax.tick_params(axis="y", length=0)
     ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.12), ncols=4, fontsize=7.5,
-              title="Theme (open marker: date not printed in the seed paper)")
-    fig.suptitle("Turning points named in the seed documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
+              title="Theme (open marker: date not printed in the source document)")
+    fig.suptitle("Turning points named in the four source documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
     return freeze_layout(fig), d

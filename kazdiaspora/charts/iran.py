@@ -302,8 +302,8 @@ def _community_caption(d: pd.DataFrame) -> str:
     return (f"Each marker is one figure from one source, as printed: the size of the Kazakh community "
             f"of Iran in persons (top) and in families (middle; not converted to persons). Figures "
             f"range from {fmt_num(lo)} to {fmt_num(hi)} persons and refer to different areas (the city "
-            f"of Gorgan, Golestan province, all Iran). Hollow markers ({len(unc)}) are the seed "
-            f"article's figures that the research pack could not corroborate; undated statements are "
+            f"of Gorgan, Golestan province, all Iran). Hollow markers ({len(unc)}) are the "
+            f"figures of the article on the Kazakhs of Iran that no other source confirms; undated statements are "
             f"in the right-hand column. The bottom strip shows dated events from the events table.")
 
 
@@ -314,7 +314,7 @@ def _community_alt(d: pd.DataFrame) -> str:
             f"{int(dated['year_end'].min())} and {int(dated['year_end'].max())}, one marker per source, "
             f"with a timeline of {int((d['layer'] == 'event').sum())} events below. Most dated figures "
             f"are between {fmt_num(dated['value'].min())} and {fmt_num(dated['value'].max())}; the "
-            f"seed's uncorroborated {fmt_num(p[p['uncorroborated']]['value'].max())} and an undated "
+            f"article's uncorroborated {fmt_num(p[p['uncorroborated']]['value'].max())} and an undated "
             f"blog range stand apart.")
 
 

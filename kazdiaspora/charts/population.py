@@ -359,7 +359,7 @@ def _dotplot_alt(d: pd.DataFrame) -> str:
               f"or no date at all ({int(d['undated'].sum())} figures). Fill shows whether other sources bear a figure out, "
               f"shade how reliable its source is (see Methods). "
               f"Horizontal lines are printed ranges. Markers with a black cross count people born in Kazakhstan "
-              f"or its citizens, not ethnic Kazakhs. Shaded bands are the seed paper's size classes. "
+              f"or its citizens, not ethnic Kazakhs. Shaded bands are the size classes of Askhat's paper. "
               f"Nothing is averaged; rows are ordered by the median figure."),
           alt=_dotplot_alt)
 def population_sources_by_country():
@@ -375,7 +375,7 @@ def population_sources_by_country():
     shades = ["#f2f2f2", "#e4e4e4", "#ffffff"]
     for (label, lo, hi), sh in zip(tiers, shades):
         ax.axvspan(max(lo, xmin), min(hi, xmax), color=sh, zorder=0, lw=0)
-        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.6, f"Seed class:\n{label}", ha="center",
+        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.6, f"Size class:\n{label}", ha="center",
                 va="bottom", fontsize=7.5, color="#444444", linespacing=1.0)
     for t in tiers[1:]:
         ax.axvline(t[1], color=style.GREY, lw=0.6, ls=":", zorder=1)
@@ -933,7 +933,7 @@ def _derived_val(d: pd.DataFrame, rid: str) -> float:
               f"Top: share of all Kazakhs living outside Kazakhstan. Bottom: share of the diaspora living in China, "
               f"Uzbekistan and Russia. Coloured markers and bars are shares printed by the sources; black diamonds "
               f"are shares we derived from figures in the data (the calculation is in the locator column of the CSV; "
-              f"'KAZ' is Kazakhstan's latest census count). The seed's 'about one-third' has no number to plot."),
+              f"'KAZ' is Kazakhstan's latest census count). Askhat's 'about one-third' has no number to plot."),
           alt=lambda d: (
               f"Two dot charts of percentages. Printed shares abroad lie between "
               f"{d.loc[(d['panel'] == 'abroad') & ~d['derived'], ['value', 'value_low']].min().min():.0f} and "

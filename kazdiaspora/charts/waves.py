@@ -83,8 +83,8 @@ def _timeline_caption(d: pd.DataFrame) -> str:
     return (f"Migration waves, numbered in time order as on the maps. Bars: the period of each wave (left: "
             f"{EARLY[0]}\u2013{EARLY[1]}; right: from {MAIN[0]}). Dots: {len(f)} figures from {nsrc} sources for how many people moved "
             f"(emigrants, refugees, returnees; deaths and population counts are left out), one marker per kind "
-            f"of source; a line is a printed range, an arrow a lower bound ('more than'). Several seed figures "
-            f"could not be corroborated by the research pack (see the data).")
+            f"of source; a line is a printed range, an arrow a lower bound ('more than'). Several figures of "
+            f"Askhat's paper are confirmed by no other source (see the data).")
 
 
 @register("waves-timeline", chapter=CHAPTER, title="Migration waves from 1723 to the return after 1991",
