@@ -88,3 +88,20 @@ def short_cite(key: str) -> str:
         if len(who) > 48:
             who = who[:45].rstrip() + "\u2026"
     return f"{who} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
+
+
+def full_reference(key: str) -> str:
+    """One-line full reference for data files: 'Author. Title. Published where. Year. URL'."""
+    e = entries()[key]
+    f = e.fields
+    people = e.persons.get("author") or e.persons.get("editor") or []
+    who = "; ".join(_latex_to_text(str(p)) for p in people) or _latex_to_text(
+        f.get("shortauthor") or f.get("organization") or f.get("institution") or "")
+    parts = [who, _latex_to_text(f.get("title", ""))]
+    where = f.get("journal") or f.get("booktitle") or f.get("howpublished") or f.get("publisher") or ""
+    parts.append(_latex_to_text(where))
+    if f.get("year") and _latex_to_text(f["year"]) not in parts[-1]:
+        parts.append(_latex_to_text(f["year"]))
+    if f.get("url"):
+        parts.append(f["url"])
+    return ". ".join(p.rstrip(".") for p in parts if p) + "."

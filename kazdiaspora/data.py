@@ -304,6 +304,11 @@ def _row_rules(rel: str, line: int, rid: str | None, v: dict) -> Iterator[Proble
         for col in ("value", "value_low", "value_high"):
             if v.get(col) is not None and v[col] > 100:
                 yield Problem(rel, line, col, f"{v[col]:g} percent is above 100", rid)
+    status = v.get("status")
+    if status in ("disputed", "probable_error", "excluded") and not v.get("status_note"):
+        yield Problem(rel, line, "status_note", f"a {status} row must say why in status_note", rid)
+    if v.get("correction") is not None and status != "probable_error":
+        yield Problem(rel, line, "correction", f"a correction is allowed only on a probable_error row (status is {status!r})", rid)
     for a, b in (("year_start", "year_end"), ("date_start", "date_end"), ("date", "date_end")):
         if v.get(a) is not None and v.get(b) is not None and str(v[a]) > str(v[b]):
             yield Problem(rel, line, b, f"{b} {v[b]} is before {a} {v[a]}", rid)

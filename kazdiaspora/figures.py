@@ -32,7 +32,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import bib, hotspots, paths, style
+from . import bib, evidence, hotspots, paths, style
 
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -127,12 +127,19 @@ def render(fig_id: str) -> Rendered:
         freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
+        data = evidence.annotate(data, id_col=_id_column(data))
+        evidence.check_plotted(data)
         cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
         line = "Source: " + "; ".join(cites) + \
                f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
     return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
+
+
+def _id_column(data: pd.DataFrame) -> str:
+    """The column naming the data row each plotted row shows (route maps name it magnitude_id)."""
+    return "id" if "id" in data.columns else ("magnitude_id" if "magnitude_id" in data.columns else "id")
 
 
 def freeze_layout(fig):

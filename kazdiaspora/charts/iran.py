@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .. import bib, data, hotspots, style
+from .. import bib, data, evidence, hotspots, style
 from ..figures import register
 
 CHAPTER = "03_iran_and_return"
@@ -708,9 +708,9 @@ def _share_caption(d: pd.DataFrame) -> str:
             f"A: share of the people granted returnee status within one year up to the release date "
             f"({p['source_key'].nunique()} releases, {p['date_end'].min()[:4]}\u2013{p['date_end'].max()[:4]}). "
             f"B: share of all returnees since 1991 ({c['source_key'].nunique()} sources). Iran is not "
-            f"published separately: it is part of \u2018other countries\u2019. Hollow markers in B are "
-            f"figures presented as shares since 1991 that match the period shares of A (flagged in the "
-            f"data). Lines only connect releases in time order.")
+            f"published separately: it is part of \u2018other countries\u2019. Crosses in B are "
+            f"figures presented as shares since 1991 that are the period shares of A (probable errors, "
+            f"shown as such). Lines only connect releases in time order.")
 
 
 def _share_alt(d: pd.DataFrame) -> str:
@@ -729,7 +729,9 @@ def _share_alt(d: pd.DataFrame) -> str:
           caption=_share_caption, alt=_share_alt)
 def return_origin_shares():
     d, excluded, other = share_data()
-    d["misreported"] = [is_misreported(n) for n in d["note"]]
+    # probable errors (period shares presented as shares since 1991) are shown as such, crossed
+    d["misreported"] = d["status"].eq("probable_error")
+    d["shown_as"] = np.where(d["misreported"], "error", "data")
     fig, (ax_a, ax_b, ax_l) = style.new_figure(6.6, nrows=3, layout="constrained",
                                                gridspec_kw=dict(height_ratios=[1, 1, 0.42]))
     ax_b.sharex(ax_a)
@@ -750,8 +752,8 @@ def return_origin_shares():
             ax.plot(lx, ly, color=col, lw=0.8, alpha=0.6, ls="-" if series.endswith("period") else "--")
             hotspots.tag(ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none"), list(ok["id"]))
             bad = g[g["misreported"]]
-            hotspots.tag(ax.plot(bad["x"], bad["value"], marker=mk, ms=6.5, mfc="white", mec=col, mew=1.3, ls="none"),
-                         list(bad["id"]))
+            for bx_, by_, bid_ in zip(bad["x"], bad["value"], bad["id"]):
+                hotspots.tag(evidence.error_mark(ax, bx_, by_, size=6.5), bid_)
         ax.set_ylim(0, 100)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=9)
@@ -779,11 +781,11 @@ def return_origin_shares():
     ax_b.set_xlabel("Date of the release (end of the period counted)")
     handles = [Line2D([], [], color=ORIGIN_STYLE[o][0], marker=ORIGIN_STYLE[o][1], ms=5.5, lw=0.8,
                       label=ORIGIN_LABEL[o]) for o in ORIGINS]
-    handles.append(Line2D([], [], color=style.GREY, marker="o", mfc="white", ls="none", label="hollow: probably a period share"))
+    handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none", label="cross: probable error (a period share given as since 1991)"))
     ax_l.legend(handles=handles, loc="upper left", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
     return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
-                   "unit", "kind", "misreported", "source_key", "locator"]]
+                   "unit", "kind", "misreported", "shown_as", "source_key", "locator"]]
 
 
 # ------------------------------------------------------- 5. the national return, 1991 to today

@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import data, hotspots, routemap, style
+from .. import data, evidence, hotspots, routemap, style
 from ..figures import register
 
 CHAPTER = "02_waves_and_routes"
@@ -57,7 +57,7 @@ def timeline_data() -> pd.DataFrame:
         "name": w["name"], "year_start": w["year_start"], "year_end": w["year_end"],
         "direction": w["direction"], "driver": w["driver"], "colour": [cols[i] for i in w["wave_id"]],
         "source_key": w["source_key"], "locator": w["locator"]})
-    f = mover_figures(figs).copy()
+    f = evidence.drawable(mover_figures(figs)).copy()
     f["_o"] = f["wave_id"].map({k: i for i, k in enumerate(order)})
     f = f.sort_values(["_o", "id"])
     frows = pd.DataFrame({
