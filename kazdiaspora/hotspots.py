@@ -39,6 +39,7 @@ _ATTR = "_kaz_hotspot_ids"
 def tag(artist, ids):
     """Mark ``artist`` as drawing row ``ids`` (a string), or one row per element (a list).
 
+    A multi-line text takes one id per line (``None`` for a line that names no row).
     ``artist`` may be a list of artists (what ``ax.plot`` returns) or a container (``ax.bar``).
     Returns ``artist`` so it can wrap a drawing call.
     """
@@ -52,7 +53,7 @@ def tag(artist, ids):
         for p, i in zip(artist.patches, list(ids)):
             tag(p, str(i))
         return artist
-    setattr(artist, _ATTR, str(ids) if isinstance(ids, str) else [str(i) for i in ids])
+    setattr(artist, _ATTR, str(ids) if isinstance(ids, str) else [None if i is None else str(i) for i in ids])
     return artist
 
 
@@ -94,6 +95,13 @@ def _element_boxes(artist, renderer) -> list[tuple[float, float, float, float]]:
     from matplotlib.collections import Collection, PathCollection
     from matplotlib.lines import Line2D
 
+    from matplotlib.text import Text
+
+    if isinstance(artist, Text):  # one id per line of a multi-line text (None: a line naming no row)
+        bb = artist.get_window_extent(renderer)
+        n = max(1, len(artist.get_text().split("\n")))
+        h = (bb.y1 - bb.y0) / n
+        return [(bb.x0, bb.y1 - (k + 1) * h, bb.x1, bb.y1 - k * h) for k in range(n)]
     if isinstance(artist, PathCollection) and len(artist.get_offsets()):
         offs = artist.get_offset_transform().transform(np.asarray(artist.get_offsets(), float))
         sizes = artist.get_sizes()
@@ -185,7 +193,8 @@ def compute(fig, dpi: int = DPI, pad_inches: float = PAD_INCHES) -> dict:
                     add(ids, b)
             else:
                 for rid, b in zip(ids, _element_boxes(a, renderer)):
-                    add(rid, b)
+                    if rid is not None:
+                        add(rid, b)
     return {"width": int(W), "height": int(H),
             "boxes": {k: boxes[k] for k in sorted(boxes)}}
 
@@ -291,6 +300,7 @@ def describe(r: dict, grade_of: dict[str, str]) -> dict:
         "status": _clean(r.get("status")),
         "status_note": _clean(r.get("status_note")),
         "derived": bool(_clean(r.get("derived"))) or None,
+        "iso3": _clean(r.get("iso3")) or _clean(r.get("origin_iso3")),
     }
     return {k: (str(v) if not isinstance(v, (list, bool)) else v) for k, v in out.items() if v is not None}
 
@@ -332,3 +342,30 @@ def key(r) -> str:
     if k is None:
         raise ValueError(f"plotted row has none of the id columns {ID_COLUMNS}: {dict(r)}")
     return k
+
+
+# ----------------------------------------------------------------------------- the HTML page
+IMAGE_NAME = r"(?:^|/)(?P<id>[a-z0-9-]+?)(?:[-_.@](?:screen|light|dark|small|large|\d+w|\dx)[^/]*)?\.png$"
+"""A figure's image in the book: ``figures/<id>.png`` or a screen variant of it (``<id>-screen.png``...)."""
+
+
+def embed_json(hs: dict, ref_anchor, profile_of=None) -> str:
+    """The compact JSON embedded in a page for one figure (``</`` escaped for a script element).
+
+    ``ref_anchor(key)`` gives the link to a source's entry on the References page;
+    ``profile_of(iso3)`` the link to a country profile (or None).
+    """
+    import json
+
+    srcs = {k: {"cite": v["cite"], "title": v["title"], "href": ref_anchor(k)} for k, v in hs["sources"].items()}
+    rows = []
+    for r in hs["rows"]:
+        r = dict(r)
+        if profile_of is not None and r.get("iso3"):
+            href = profile_of(r["iso3"])
+            if href:
+                r["profile"] = href
+        rows.append(r)
+    out = {"figure": hs["figure"], "rows": rows, "sources": srcs}
+    text = json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("</", "<\\/")

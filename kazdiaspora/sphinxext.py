@@ -22,4 +22,7 @@ class KazPlainStyle(PlainStyle):
 
 def setup(app):
     register_plugin("pybtex.style.formatting", "kazplain", KazPlainStyle)
+    from . import explorer_sphinx  # hotspots on figures, evidence explorer, country profiles, data zip
+
+    explorer_sphinx.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -705,8 +705,9 @@ def diaspora_map():
     side.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.2, borderpad=0.2,
                 fontsize=7.5, handletextpad=1.0, bbox_to_anchor=(0, 1))
     if len(off_map):
-        side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
-                  transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3)
+        hotspots.tag(side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
+                               transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3),
+                     [None] + [hotspots.key(r) for _, r in off_map.iterrows()])
     # labels: placed after the layout is final, in display units, kept out of the layout
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
