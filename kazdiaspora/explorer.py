@@ -221,7 +221,7 @@ def explorer_html(frame: pd.DataFrame, table_id: str = "evidence-table") -> str:
     table = javascript.to_html_datatable(
         frame, table_id=table_id, connected=False, allow_html=True, showIndex=False,
         display_logo_when_loading=False, classes="display compact", lengthMenu=[10, 25, 100, 1000],
-        pageLength=25, order=[],
+        pageLength=25, order=[], maxBytes=0, maxColumns=0,
         layout={"top1": "searchPanes", "topStart": "pageLength", "topEnd": "search",
                 "bottomStart": "info", "bottomEnd": "paging"},
         searchPanes={"columns": filters, "cascadePanes": False, "viewTotal": False, "initCollapsed": True,

@@ -113,7 +113,8 @@ def _element_boxes(artist, renderer) -> list[tuple[float, float, float, float]]:
         return out
     if isinstance(artist, Line2D):
         xy = artist.get_transform().transform(np.column_stack(artist.get_data()).astype(float))
-        r = max(artist.get_markersize(), artist.get_linewidth()) / 2 * renderer.dpi / 72.0
+        ms = artist.get_markersize() + artist.get_markeredgewidth() if artist.get_marker() not in (None, "None", "", " ") else 0
+        r = max(ms, artist.get_linewidth()) / 2 * renderer.dpi / 72.0
         return [(x - r, y - r, x + r, y + r) for x, y in xy]
     if isinstance(artist, Collection):
         tr = artist.get_transform()
