@@ -76,14 +76,16 @@ def _src(keys) -> str:
     return "; ".join(bib.short_cite(k) for k in keys)
 
 
-def _rows_table(rows: pd.DataFrame, with_what: bool = True) -> str:
-    head = ["Year", "As printed", "Unit"] + (["What is counted"] if with_what else []) + \
+def _rows_table(rows: pd.DataFrame, with_what: bool = True, country: str = "") -> str:
+    head = ["Year", "As printed"] + (["What is counted"] if with_what else []) + \
            ["Kind", "Source", "Grade", "Status", "Row id"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows.itertuples():
-        cells = [_year(r.year), _cell(r.printed), _cell(r.unit)]
+        printed = _cell(r.printed) + ("" if r.unit in ("persons", "") else f" ({_cell(r.unit)})")
+        cells = [_year(r.year), printed]
         if with_what:
-            cells.append(_cell(" \u00b7 ".join(x for x in (r.geography, r.what) if x)))
+            geo = "" if r.geography == country else r.geography
+            cells.append(_cell(" \u00b7 ".join(x for x in (geo, r.what) if x)))
         cells += [_cell(r.kind.replace("_", " ")), _cell(_src(r.source_keys)), _cell(r.grade),
                   _cell(r.status.replace("_", " ")), f"`{r.id}`"]
         out.append("| " + " | ".join(cells) + " |")
@@ -127,7 +129,7 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
                    f"({_year(persons['year'].min())}\u2013{_year(persons['year'].max())} where dated).\n")
     if len(pop):
         out.append("## Every estimate, side by side\n")
-        out.append(_rows_table(pop))
+        out.append(_rows_table(pop, country=name))
     if len(cen):
         out.append("## Census and official counts over time\n")
         out.append(" \u2192 ".join(f"{_year(r.year)}: {_cell(r.printed)} ({_cell(_src(r.source_keys))})"
@@ -159,10 +161,10 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
         out.append("\nThe routes are drawn in the chapter {doc}`../../notebooks/02_waves_and_routes`.\n")
     if len(ret):
         out.append(f"## Returnees who came from {name}\n")
-        out.append(_rows_table(ret))
+        out.append(_rows_table(ret, country=name))
     if len(other):
         out.append("## Other figures\n")
-        out.append(_rows_table(other))
+        out.append(_rows_table(other, country=name))
     out.append("## Sources\n")
     grades = dict(zip(ev["source_keys"].map(tuple), ev["grade"]))
     src_grade = {}
