@@ -59,7 +59,8 @@ def citation_bibtex(meta: dict) -> str:
 
 def render_page(figdir: Path | None = None) -> str:
     figdir = Path(figdir or paths.FIGURES_DIR)
-    metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))]
+    metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))
+             if not p.name.endswith(".hotspots.json")]
     metas.sort(key=lambda m: (m["chapter"], m["id"]))
     rel = "../figures"
     out = [HEADER.format(licence_url=LICENCE_URL)]

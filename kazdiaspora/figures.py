@@ -32,7 +32,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import bib, evidence, identity, paths, style
+from . import bib, evidence, hotspots, identity, paths, style
 
 # The book's identity comes from book.yml (kazdiaspora.identity), the one place for it.
 LICENCE = identity.BOOK.licence
@@ -196,6 +196,9 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     payload = {fmt: (_csv_bytes(r.data) if fmt == "csv" else _save_bytes(r.fig, fmt)) for fmt in FORMATS}
     payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    # where each plotted row is drawn in the PNG, for the book's interactive layer (kazdiaspora.hotspots)
+    payload["hotspots.json"] = (json.dumps(hotspots.payload(r.spec.id, r.fig, r.data), indent=0,
+                                           ensure_ascii=False, sort_keys=True) + "\n").encode()
     tmp: dict[str, Path] = {}
     try:
         for ext, blob in payload.items():

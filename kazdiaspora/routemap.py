@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import basemap, data, style
+from . import basemap, data, hotspots, style
 
 # ---------------------------------------------------------------------------------- constants
 WAVE_PALETTE = (
@@ -588,8 +588,8 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         nrm = np.array([-d[1], d[0]])
         base_c = tip - d * head_l
         tri = np.array([tip, base_c + nrm * head_w, base_c - nrm * head_w])
-        ax.add_patch(Polygon(to_data(tri), closed=True, facecolor=r.colour, edgecolor="white",
-                             linewidth=0.4, zorder=5.5))
+        hotspots.tag(ax.add_patch(Polygon(to_data(tri), closed=True, facecolor=r.colour, edgecolor="white",
+                                          linewidth=0.4, zorder=5.5)), r.route_id)  # the arrowhead names the route
     # obstacles: place markers, then wave numbers, then labels
     soft = np.vstack([p[::2] for p in paths.values()]) if paths else np.empty((0, 2))
     placer = LabelPlacer(ax, soft)

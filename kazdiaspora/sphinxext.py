@@ -128,4 +128,7 @@ def setup(app):
     app.connect("doctree-read", add_rerun_note)
     app.connect("html-page-context", add_pdf_button, priority=502)
     app.connect("build-finished", copy_pdf)
+    from . import explorer_sphinx  # hotspots on figures, evidence explorer, country profiles, data zip
+
+    explorer_sphinx.setup(app)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -596,6 +596,12 @@ def main(argv: list[str] | None = None) -> int:
     bproblems, results = check_browser(root, shots)
     for r in results:
         print(f"{r.page}: {r.images} images, {r.seconds:.1f} s", file=sys.stderr)
+    try:  # the evidence layer (issue 15): hover/focus on marks, explorer, country profiles, weight
+        import evidence_check
+
+        bproblems += [] if evidence_check.main([str(root)]) == 0 else [Problem("evidence", "evidence-check", "see above")]
+    except ImportError:
+        pass
     for p in problems + bproblems:
         print(p)
     print(f"{len(results)} pages, {len(problems) + len(bproblems)} problems, screenshots in {shots} "

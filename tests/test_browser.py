@@ -280,3 +280,36 @@ def test_book_in_the_browser(book_html, chromium):
         assert (shots / name).is_file() and (shots / name.replace(".png", ".dark.png")).is_file()
     assert not problems, "\n".join(map(str, problems))
     assert elapsed < 120, f"browser check took {elapsed:.0f} s"
+
+
+@pytest.mark.slow
+def test_evidence_layer_in_the_browser(book_html, chromium):
+    """Issue 15: marks identify themselves (hover and focus), the explorer searches and filters,
+    every country profile is reachable, and the interactive layer stays light."""
+    import evidence_check as ec
+
+    from kazdiaspora import explorer, profiles
+
+    ev = explorer.evidence_table()
+    chapters = sorted((book_html / "notebooks").glob("*.html"))
+    problems, figures_seen = [], set()
+    with bc.Browser(chromium) as b:
+        s = b.new_tab()
+        for page in chapters:
+            p, summary = ec.check_hotspots(b, s, book_html, page)
+            problems += p
+            for fid, info in summary.items():
+                figures_seen.add(fid)
+                assert info["hovered"] + info["covered"] == info["sampled"] and info["focused"] == info["sampled"], (fid, info)
+                assert info["hovered"] >= max(1, info["sampled"] // 2), (fid, info)
+        p, _ = ec.check_explorer(b, s, book_html, len(ev), ev["status"].value_counts().to_dict())
+        problems += p
+    from kazdiaspora import figures as kfig
+
+    assert figures_seen == set(kfig.load_all()), f"charts without a working layer: {set(kfig.load_all()) - figures_seen}"
+    names = [f"{profiles.page_name(i)}.html" for i in profiles.countries(ev)]
+    problems += ec.check_profiles_reachable(book_html, names, chapters)
+    for page in chapters:
+        w = ec.layer_weight(book_html, page)
+        assert w <= ec.MAX_LAYER_BYTES, f"{page.name}: the interactive layer adds {w:,} bytes"
+    assert not problems, "\n".join(map(str, problems))

@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import bib, data, evidence, style
+from .. import bib, data, evidence, hotspots, style
 from ..figures import freeze_layout, register
 
 CHAPTER = "04_identity_and_institutions"
@@ -357,6 +357,8 @@ def scripts_map():
         bb = t.get_window_extent(renderer)
         (x0, y0), (x1, y1) = inv.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
         texts.append(t)
+        if iso in names:
+            hotspots.tag(t, iso)
         anchors.append((p.x, p.y))
         sizes.append((abs(x1 - x0) * 1.08, abs(y1 - y0) * 1.15))
     pos = spread_labels(anchors, sizes)
@@ -429,6 +431,7 @@ def kurultays_timeline():
     levels = alternate_levels(list(d["x"]), min_gap=(hi - lo) * 0.22, n_levels=2)
     colour = style.OKABE_ITO["blue"]
     for (i, r), lv in zip(d.iterrows(), levels):
+        hotspots.row(ax, hotspots.key(r))
         seeded = r["date_source"] == "seed"
         ax.plot([r["x"]], [0], marker="o", markersize=9, zorder=4, color=colour,
                 markerfacecolor=colour if seeded else "white", markeredgewidth=1.8)
@@ -445,6 +448,7 @@ def kurultays_timeline():
         ax.text(r["x"], y * 0.6, "\n".join(lines), ha="center", va="bottom" if y > 0 else "top",
                 fontsize=7.5, linespacing=1.15,
                 fontstyle="normal" if seeded else "italic")
+    hotspots.done(ax)
     ax.set_ylim(-2.3, 2.5)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
@@ -501,6 +505,7 @@ def survey_grid():
     fig, ax = style.new_figure(0.6 * nq + 0.8, layout="constrained")
     yes_colour = style.OKABE_ITO["bluish_green"]
     for r in d.itertuples():
+        hotspots.row(ax, hotspots.key(r._asdict()))
         x, y = r.col, nq - r.row
         yes = r.answer == "Yes"
         ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
@@ -508,6 +513,7 @@ def survey_grid():
             alpha=0.25 if yes else 1, edgecolor=style.GREY, linewidth=0.6))
         ax.text(x + 0.5, y + 0.5, ("\u2713 " if yes else "") + r.answer, ha="center", va="center",
                 fontsize=9, fontweight="bold" if yes else "normal")
+    hotspots.done(ax)
     ax.set_xlim(0, nc)
     ax.set_ylim(0, nq)
     ax.set_xticks([c + 0.5 for c in countries["col"]], countries["country"], fontsize=8.5, fontweight="bold")
@@ -595,6 +601,7 @@ def azerbaijanis_by_source():
     seen = set()
     open_sources = set(d.loc[d["note"].str.contains("tier D", regex=False), "source_key"])
     for (_, r), yy in zip(d.iterrows(), ys):
+        hotspots.row(ax, hotspots.key(r))
         colour, marker = style.KIND_STYLE[r["kind"]]
         ev = evidence.mark(r["kind"], evidence.grade_of(r["source_key"]), evidence.rows().loc[r["id"], "status"], 8)
         lb = _is_lower_bound(r)
@@ -608,6 +615,7 @@ def azerbaijanis_by_source():
         ax.plot([r["value"]], [yy], zorder=3, label=lab, **ev)
         ax.text(r["value"] + xmax * 0.015, yy, ("more than " if lb else "") + style.fmt_int(r["value"]),
                 va="center", ha="left", fontsize=8)
+    hotspots.done(ax)
     ax.set_yticks(ys, [_row_label(r) for _, r in d.iterrows()], fontsize=7.5)
     ax.invert_yaxis()
     ax.set_xlim(0, xmax)
@@ -696,6 +704,7 @@ def turning_points_timeline():
     for i, lab in enumerate(rows):
         g = d[d["row_label"] == lab]
         for _, r in g.iterrows():
+            hotspots.row(ax, hotspots.key(r))
             name, colour, marker = THEME_STYLE[r["theme"]]
             if pd.notna(r["end"]) and r["end"] - r["start"] > 0.2:
                 ax.plot([r["start"], r["end"]], [i, i], color=colour, linewidth=5, solid_capstyle="butt", zorder=2)
@@ -704,6 +713,7 @@ def turning_points_timeline():
                     markerfacecolor="white" if hollow else colour, markeredgewidth=1.5, linestyle="", zorder=3,
                     label=name if r["theme"] not in seen else None)
             seen.add(r["theme"])
+        hotspots.done(ax)
         if len(g) == 1:
             r = g.iloc[0]
             sub = f"{r['date_text']} \u00b7 {r['source_label']}"

@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .. import bib, data, evidence, style
+from .. import bib, data, evidence, hotspots, style
 from ..figures import register
 
 CHAPTER = "03_iran_and_return"
@@ -350,6 +350,7 @@ def iran_community():
     dated["x"] = dated["x"] + dodge(list(zip(dated["x"], dated["value"], dated["unit"])), 1.4)
 
     def draw(ax, r, x, top=None):
+        hotspots.row(ax, r.id)
         col, _ = style.KIND_STYLE[r.kind]
         mk = smark[r.source_key]
         ev = evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status)
@@ -376,6 +377,7 @@ def iran_community():
     top = point_max * 1.9
     for r in pers.itertuples():
         draw(ax_p, r, r.x)
+    hotspots.done(ax_p)
     x_last = float(dated["x1"].max()) + 1
     cut = float(dated["x0"].min()) + (x_last - float(dated["x0"].min())) / 2
     right = pers[pers["x"] >= cut]
@@ -401,10 +403,12 @@ def iran_community():
                            ha="left", arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.5,
                                                       shrinkA=0, shrinkB=4))
         an.set_in_layout(False)
+        hotspots.tag(an, r.id)
     for r in left.itertuples():
         an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(7, 0), textcoords="offset points",
                            fontsize=7.5, va="center", ha="left")
         an.set_in_layout(False)
+        hotspots.tag(an, r.id)
     ax_p.set_ylim(0, top)
     ax_p.set_ylabel("Kazakhs in Iran (persons)")
     ax_p.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
@@ -423,6 +427,7 @@ def iran_community():
         else:
             txt = fmt_num(r.value) + ("\nuncorro-\nborated" if r.uncorroborated else "")
             ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
+    hotspots.done(ax_u)
     ax_u.set_xlim(-0.6, len(und) - 0.4)
     ax_u.set_xticks([])
     ax_u.set_title("Undated", fontsize=9)
@@ -436,6 +441,7 @@ def iran_community():
         draw(ax_f, r, r.x)
         ax_f.annotate(f"{fmt_num(r.value)} families · {r.scope} · {r.period}", xy=(r.x, r.value),
                       xytext=(8, 0), textcoords="offset points", va="center", fontsize=7.5)
+    hotspots.done(ax_f)
     fmax = float(fam["value"].max()) if len(fam) else 1.0
     ax_f.set_ylim(0, fmax * 1.8)
     ax_f.set_yticks([0, fmax])
@@ -451,6 +457,7 @@ def iran_community():
     n = len(ev)
     mid = (float(ev["x0"].min()) + float(ev["x1"].max())) / 2
     for i, r in enumerate(ev.itertuples()):
+        hotspots.row(ax_e, r.id)
         y = n - 1 - i
         ax_e.barh(y, max(r.x1 - r.x0, 0.6), left=r.x0, height=0.55, color=style.OKABE_ITO["blue"])
         yr = r.date[:4] + (f"–{r.date_end[:4]}" if isinstance(r.date_end, str) and r.date_end[:4] != r.date[:4] else "")
@@ -458,6 +465,7 @@ def iran_community():
             ax_e.text(r.x1 + 1, y, f"{yr}  {r.label}", fontsize=7.5, va="center", ha="left")
         else:
             ax_e.text(r.x0 - 1, y, f"{r.label}  {yr}", fontsize=7.5, va="center", ha="right")
+    hotspots.done(ax_e)
     ax_e.set_ylim(-0.7, n - 0.3)
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
@@ -569,10 +577,12 @@ def iran_returnees():
         sub = ret[ret["unit"] == unit]
         ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
         for r in sub.itertuples():
+            hotspots.row(ax, r.id)
             col, _ = style.KIND_STYLE[r.kind]
             if r.span:
                 ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
             ax.plot(r.x, r.value, marker=smark[r.source_key], ms=7, mfc=col, mec=col, ls="none", zorder=3)
+        hotspots.done(ax)
         ax.set_yscale("log")
         lo, hi = float(sub["value"].min()), float(sub["value"].max())
         ax.set_ylim(10 ** (np.floor(np.log10(lo)) - 0.25), 10 ** (np.ceil(np.log10(hi)) + 0.35))
@@ -588,10 +598,10 @@ def iran_returnees():
                 dest = _destination(r.geography)
                 txt = f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
                 left = r.x > xmid
-                ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                hotspots.tag(ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
-                            ).set_in_layout(False)
+                            ), r.id).set_in_layout(False)
         ytxt = ax.get_ylim()[1] / 1.25
         ax.text(b0 + 0.4, ytxt, textwrap.fill(
             f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 46),
@@ -656,13 +666,13 @@ def return_origins_1990s():
     fig, ax = style.new_figure(3.4, layout="constrained")
     colors = [style.OKABE_ITO["vermillion"] if c == "IRN" else style.OKABE_ITO["sky_blue"] for c in o["origin_iso3"]]
     hatches = ["xx" if c == "IRN" else "" for c in o["origin_iso3"]]
-    bars = ax.barh(range(len(o)), o["value"], color=colors, edgecolor="black", lw=0.5)
+    bars = hotspots.tag(ax.barh(range(len(o)), o["value"], color=colors, edgecolor="black", lw=0.5), list(o["id"]))
     for b, h in zip(bars, hatches):
         b.set_hatch(h)
     ax.set_yticks(range(len(o)), [f"{n} ({c})" for n, c in zip(o["origin"], o["origin_iso3"])])
     for i, r in enumerate(o.itertuples()):
-        ax.text(r.value, i, f"  {fmt_num(r.value)}", va="center", fontsize=7.5,
-                fontweight="bold" if r.origin_iso3 == "IRN" else "normal")
+        hotspots.tag(ax.text(r.value, i, f"  {fmt_num(r.value)}", va="center", fontsize=7.5,
+                             fontweight="bold" if r.origin_iso3 == "IRN" else "normal"), r.id)
     ax.set_xlim(0, float(o["value"].max()) * 1.15)
     ax.xaxis.set_major_formatter(lambda v, _: fmt_num(v))
     ax.set_xlabel(f"Returnees to Kazakhstan, {o['period'].iloc[0]} (persons)")
@@ -741,10 +751,10 @@ def return_origin_shares():
             ok = g[~g["misreported"]]
             lx, ly = break_gaps(ok["x"].tolist(), ok["value"].tolist(), 1.5)
             ax.plot(lx, ly, color=col, lw=0.8, alpha=0.6, ls="-" if series.endswith("period") else "--")
-            ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none")
+            hotspots.tag(ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none"), list(ok["id"]))
             bad = g[g["misreported"]]
-            for bx_, by_ in zip(bad["x"], bad["value"]):
-                evidence.error_mark(ax, bx_, by_, size=6.5)
+            for bx_, by_, bid_ in zip(bad["x"], bad["value"], bad["id"]):
+                hotspots.tag(evidence.error_mark(ax, bx_, by_, size=6.5), bid_)
         ax.set_ylim(0, 100)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=9)
@@ -843,7 +853,8 @@ def return_cumulative():
     for k in kinds:
         g = cum[cum["kind"] == k]
         col, mk = style.KIND_STYLE[k]
-        ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9)
+        hotspots.tag(ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9),
+                     list(g["id"]))
         for r in g[g["bound"] == "lower"].itertuples():
             lower_arrow(ax_a, r.x, r.value, col)
     # name the sources that stand apart from the official line
@@ -851,8 +862,8 @@ def return_cumulative():
     for r in cum[cum["kind"] != "official_statistics"].itertuples():
         ref = float(np.interp(r.x, off_x, off_y))
         if abs(r.value - ref) > 0.15 * ref:
-            ax_a.annotate(f"{source_label(r.source_key, 24)}: {fmt_num(r.value)}", xy=(r.x, r.value),
-                          xytext=(6, 0), textcoords="offset points", fontsize=7.5, va="center")
+            hotspots.tag(ax_a.annotate(f"{source_label(r.source_key, 24)}: {fmt_num(r.value)}", xy=(r.x, r.value),
+                                       xytext=(6, 0), textcoords="offset points", fontsize=7.5, va="center"), r.id)
     ax_a.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
     ax_a.set_ylim(0, float(cum["value"].max()) * 1.12)
     ax_a.set_ylabel("Returnees since 1991 (persons)")
@@ -866,13 +877,15 @@ def return_cumulative():
     for r in der.itertuples():
         if r.value <= 0:
             continue
-        ax_b.add_patch(Rectangle((r.x0, r.value / DERIVED_BAND), r.x1 - r.x0, r.value * (DERIVED_BAND - 1 / DERIVED_BAND),
+        hotspots.tag(ax_b.add_patch(Rectangle((r.x0, r.value / DERIVED_BAND), r.x1 - r.x0, r.value * (DERIVED_BAND - 1 / DERIVED_BAND),
                                  fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
-                                 lw=0.8, zorder=1))
+                                 lw=0.8, zorder=1)), r.id)
     for r in arr.itertuples():
+        hotspots.row(ax_b, r.id)
         col, mk = style.KIND_STYLE[r.kind]
         ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
         ax_b.plot(r.x1, r.value, marker=mk, ms=4.5, color=col, ls="none", zorder=3)
+    hotspots.done(ax_b)
     ax_b.set_yscale("log")
     vals = pd.concat([der["value"], arr["value"]])
     ax_b.set_ylim(10 ** np.floor(np.log10(vals[vals > 0].min())), 10 ** np.ceil(np.log10(vals.max())))
@@ -985,8 +998,8 @@ def return_quotas_settlement():
         for role, g in sub.groupby("role", sort=True):
             col, mk, ms = ROLE_STYLE[role]
             xs = g["year"] + dodge(list(zip(g["year"], g["role"])), 0.35)
-            ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
-                    label=role, zorder=3)
+            hotspots.tag(ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
+                                 label=role, zorder=3), list(g["id"]))
         ax.set_ylabel(f"{unit} per year")
         ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
         ax.set_ylim(0, float(sub["value"].max()) * 1.12)
@@ -1001,7 +1014,7 @@ def return_quotas_settlement():
     # C: shares by region in one release
     sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
     cols = [style.OKABE_ITO["vermillion"] if "Mangystau" in d else style.OKABE_ITO["sky_blue"] for d in sh["destination"]]
-    bars = ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5)
+    bars = hotspots.tag(ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5), list(sh["id"]))
     for b, d in zip(bars, sh["destination"]):
         b.set_hatch("xx" if "Mangystau" in d else "")
     ax_s.set_yticks(range(len(sh)), [d.replace(" oblast", "") for d in sh["destination"]])
@@ -1018,7 +1031,8 @@ def return_quotas_settlement():
     mg["x"] = [date_end_x(v) for v in mg["date_end"]]
     mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
     labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
-    ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]], edgecolor="black", lw=0.5)
+    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]],
+                           edgecolor="black", lw=0.5), list(mg["id"]))
     ax_m.set_yticks(range(len(mg)), [textwrap.fill(l, 24) for l in labels], fontsize=7.5)
     for i, v in enumerate(mg["value"]):
         ax_m.text(v, i, f" {fmt_num(v)}", va="center", fontsize=7.5)

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import data, evidence, paths, style, trace
+from .. import data, evidence, hotspots, paths, style, trace
 from ..figures import register
 
 CHAPTER = "01_where_kazakhs_live"
@@ -383,6 +383,7 @@ def population_sources_by_country():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=1)
     offs = {iso: kind_offsets(list(g["kind"])) for iso, g in d.groupby("iso3")}
     for _, r in d.iterrows():
+        hotspots.row(ax, hotspots.key(r))
         y = r["row"] + offs[r["iso3"]][r["kind"]]
         c, _m = style.KIND_STYLE[r["kind"]]
         if not math.isnan(r["value_low"]) or not math.isnan(r["value_high"]):
@@ -398,6 +399,7 @@ def population_sources_by_country():
             _marker(ax, r["value"], y, r)
             if not r["ethnic"]:
                 ax.scatter([r["value"]], [y], s=30, marker="x", color="black", lw=0.9, zorder=4)
+    hotspots.done(ax)
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)
     _people_axis(ax)
@@ -475,7 +477,9 @@ def census_series():
         cen = g[g["kind"] == "census"].sort_values(["year", "value"])
         ax.plot(cen["year"].astype(float), cen["value"], color=style.GREY, lw=0.9, zorder=1)
         for _, r in g.iterrows():
+            hotspots.row(ax, hotspots.key(r))
             _marker(ax, float(r["year"]), r["value"], r, size=26)
+        hotspots.done(ax)
         ax.set_ylim(0, g["value"].max() * 1.18)
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
@@ -686,9 +690,9 @@ def diaspora_map():
     colour = style.OKABE_ITO["blue"]
     for _, r in on_map.iterrows():
         filled = r["basis"] == "official"
-        ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
+        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
                    edgecolor="black" if filled else colour, linewidths=0.5 if filled else 1.3,
-                   alpha=0.85 if filled else 1, zorder=4)
+                   alpha=0.85 if filled else 1, zorder=4), hotspots.key(r))
     hp = home.representative_point()
     home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=8, ha="center", va="center", color="#5e5035",
                          fontweight="bold", zorder=3)
@@ -702,8 +706,9 @@ def diaspora_map():
     side.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.2, borderpad=0.2,
                 fontsize=7.5, handletextpad=1.0, bbox_to_anchor=(0, 1))
     if len(off_map):
-        side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
-                  transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3)
+        hotspots.tag(side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
+                               transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3),
+                     [None] + [hotspots.key(r) for _, r in off_map.iterrows()])
     # labels: placed after the layout is final, in display units, kept out of the layout
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -726,7 +731,8 @@ def diaspora_map():
     spots = place_labels(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
                          bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
     inv = trans.inverted()
-    for (x, y, ha, va), t, (px, py), rad in zip(spots, texts, disp_pts, radii):
+    for (x, y, ha, va), t, (px, py), rad, rid in zip(spots, texts, disp_pts, radii,
+                                                     [hotspots.key(r) for _, r in on_map.iterrows()]):
         dx, dy = inv.transform((x, y))
         dist = math.hypot(x - px, y - py)
         if dist > rad + 6:  # far from its symbol: a leader line from the symbol's edge
@@ -737,6 +743,7 @@ def diaspora_map():
         txt = ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
                       bbox=dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.75))
         txt.set_in_layout(False)
+        hotspots.tag(txt, rid)
     return fig, d
 
 
@@ -829,6 +836,7 @@ def diaspora_totals():
     fig, ax = style.new_figure(0.24 * n + 1.3, layout="constrained")
     for i, r in d.iterrows():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+        hotspots.row(ax, hotspots.key(r))
         if r["derived"]:
             ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                        linewidths=1.4, zorder=4)
@@ -840,6 +848,7 @@ def diaspora_totals():
                 ax.plot([v], [i], marker="|", color=c, ms=8)
         if not math.isnan(r["value"]):
             _marker(ax, r["value"], i, r)
+    hotspots.done(ax)
     ax.set_yticks(range(n), d["label"], fontsize=7.5)
     for t, der in zip(ax.get_yticklabels(), d["derived"]):
         if der:
@@ -956,6 +965,7 @@ def diaspora_shares():
         g = d[d["panel"] == p].reset_index(drop=True)
         for i, r in g.iterrows():
             ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+            hotspots.row(ax, hotspots.key(r))
             if r["derived"]:
                 ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                            linewidths=1.4, zorder=4)
@@ -973,6 +983,7 @@ def diaspora_shares():
                 _marker(ax, r["value"], i, r)
                 ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
                             va="center", fontsize=7.5)
+        hotspots.done(ax)
         ax.set_yticks(range(len(g)), g["label"], fontsize=7.5)
         for t, der in zip(ax.get_yticklabels(), g["derived"]):
             if der:

@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import data, evidence, routemap, style
+from .. import data, evidence, hotspots, routemap, style
 from ..figures import register
 
 CHAPTER = "02_waves_and_routes"
@@ -108,9 +108,11 @@ def waves_timeline():
             s, e = r.year_start, r.year_end
             if e < a or s > b:
                 continue
+            hotspots.row(ax, r.wave_id)
             width = max(e - s + 1, 1.6 if ax is ax1 else 0.7)
             ax.barh(i, width, left=s, height=0.62, color=r.colour, edgecolor="white", linewidth=0.5,
                     hatch=None if r.direction == "out" else ("////" if r.direction == "return" else "...."))
+        hotspots.done(ax)
         ax.set_xlim(a, b)
         ax.set_ylim(n - 0.4, -0.6)
         ax.grid(axis="x")
@@ -147,6 +149,7 @@ def waves_timeline():
         offs = np.linspace(-0.28, 0.28, k) if k > 1 else np.array([0.0])
         for off, (_, r) in zip(offs, grp.iterrows()):
             yy = row_of[wid] + off
+            hotspots.row(ax2, r.id)
             colour, marker = style.KIND_STYLE[r.kind]
             kinds.append(r.kind)
             if pd.notna(r.value_low) and pd.notna(r.value_high):
@@ -157,6 +160,7 @@ def waves_timeline():
                 if r.lower_bound:
                     ax2.annotate("", xy=(r.value * 1.9, yy), xytext=(r.value * 1.1, yy),
                                  arrowprops=dict(arrowstyle="-|>", color=colour, lw=0.8, mutation_scale=6))
+    hotspots.done(ax2)
     ax2.set_xscale("log")
     ax2.set_xlim(30, 6e6)
     ax2.set_ylim(n - 0.4, -0.6)
