@@ -274,7 +274,7 @@ class FigureDisplay:
         return (f":::{{figure}} {self.rel}/{fid}.png\n"
                 f":name: {label(fid)}\n"
                 f":alt: {alt}\n"
-                f":class: kaz-figure\n\n"
+                f":figclass: kaz-figure\n\n"
                 f"{_one_line(r.spec.title)}\n\n"
                 f"{_one_line(r.caption)} *{_one_line(r.source_line)}* "
                 f"{{ref}}`Download PNG, SVG, PDF and the data (CSV), and cite this figure <{data_label(fid)}>`.\n"

@@ -12,6 +12,8 @@
   ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
   ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
 * Back-links under each reference: the pages that cite it.
+* Glossary links: the first use of each term on a chapter page links to its definition
+  (:mod:`kazdiaspora.glossary`).
 """
 from __future__ import annotations
 
@@ -181,6 +183,12 @@ def _add_backlinks(app, doctree, docname):
         node += para
 
 
+def _link_glossary(app, doctree, docname):
+    from .glossary import link_first_uses
+
+    link_first_uses(app, doctree, docname)
+
+
 def setup(app):
     from sphinx.writers.html5 import HTML5Translator
 
@@ -191,4 +199,5 @@ def setup(app):
         HTML5Translator._kaz_patched = True
     app.connect("source-read", _fill_markers)
     app.connect("doctree-resolved", _add_backlinks)
+    app.connect("doctree-resolved", _link_glossary)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -89,3 +89,135 @@ def test_screen_images_are_small_deterministic_and_sized(tmp_path):
         screen.make(src, tmp_path, "huge")
     with pytest.raises(FileNotFoundError):
         screen.make(tmp_path / "missing.png", tmp_path, "screen")
+
+
+def _notebook_text(stem: str) -> tuple[str, str]:
+    """(Markdown of the prose cells, source of the code cells) of a chapter."""
+    import nbformat
+
+    from kazdiaspora import paths
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return md, code
+
+
+def test_every_figure_and_table_is_numbered_and_referenced_in_the_prose():
+    """Each figure shown in a chapter and each named table there is cited by number ({numref}) in
+    the prose of that chapter; the strict build checks that every {numref} resolves."""
+    from kazdiaspora import figpage, figures
+
+    specs = figures.load_all()
+    numbers = figpage.figure_numbers()
+    for stem in figpage.numbered_chapters():
+        md, code = _notebook_text(stem)
+        shown = [f for f, s in specs.items() if s.chapter == stem and f in numbers]
+        for fid in shown:
+            assert re.search(rf"\{{numref\}}`(?:[^`<]*<)?{re.escape(figures.label(fid))}>?`", md), \
+                f"{stem}: figure {fid} is never referred to as {{numref}}`{figures.label(fid)}`"
+        for name in re.findall(r"""name=["'](tbl-[a-z0-9-]+)["']""", code):
+            assert re.search(rf"\{{numref\}}`(?:[^`<]*<)?{re.escape(name)}>?`", md), \
+                f"{stem}: table {name} is never referred to by number"
+
+
+def test_no_figure_or_table_code_is_shown_to_the_reader():
+    """Cells that show a figure or a table keep their code in the notebook but hide it in the book."""
+    import nbformat
+
+    from kazdiaspora import figpage, paths
+
+    for stem in figpage.numbered_chapters():
+        nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{stem}.ipynb", as_version=4)
+        for i, c in enumerate(nb.cells):
+            if c.cell_type != "code":
+                continue
+            tags = set(c.metadata.get("tags", []))
+            assert tags & {"remove-input", "remove-cell", "hide-input"}, f"{stem}, cell {i}: code shown to readers"
+            if "figures.show(" in c.source or "tables.show(" in c.source:
+                assert "remove-input" in tags, f"{stem}, cell {i}: a figure or table cell must keep its output"
+
+
+def test_page_weights_count_each_1x_image_once_and_flag_pages_over_budget(tmp_path):
+    from kazdiaspora import weights
+
+    root = tmp_path / "html"
+    (root / "_images").mkdir(parents=True)
+    (root / "_static").mkdir()
+    (root / "notebooks").mkdir()
+    (root / "_images" / "a.webp").write_bytes(b"x" * 1_000_000)
+    (root / "_images" / "a2.webp").write_bytes(b"x" * 4_000_000)
+    (root / "_static" / "logo.png").write_bytes(b"x" * 5_000_000)
+    (root / "index.html").write_text("<img src='_static/logo.png'>", encoding="utf-8")
+    (root / "notebooks" / "c.html").write_text(
+        "<img src='../_images/a.webp' srcset='../_images/a.webp 1x, ../_images/a2.webp 2x'>"
+        "<img src='../_images/a.webp'>", encoding="utf-8")
+    ws = {w.page: w for w in weights.weights(root)}
+    assert ws["index.html"].bytes == 0  # the theme is not counted
+    assert (ws["notebooks/c.html"].images, ws["notebooks/c.html"].bytes) == (1, 1_000_000)
+    assert not ws["notebooks/c.html"].over
+    (root / "notebooks" / "d.html").write_text("<img src='../_images/a2.webp'>", encoding="utf-8")
+    assert weights.page_weight(root, root / "notebooks" / "d.html").over
+    assert weights.main([str(root)]) == 1
+    (root / "notebooks" / "e.html").write_text("<img src='../_images/gone.webp'>", encoding="utf-8")
+    with pytest.raises(FileNotFoundError, match="gone.webp"):
+        weights.weights(root)
+
+
+def test_built_book_is_within_its_page_budgets():
+    """Checks the last build (`make book`); skipped when there is none."""
+    from kazdiaspora import paths, weights
+
+    root = paths.ROOT / "_build" / "html"
+    if not (root / "index.html").is_file():
+        pytest.skip("no build")
+    ws = weights.weights(root)
+    assert [w.page for w in ws if w.over] == [], weights.report(ws)
+    chapters = [w for w in ws if w.page.startswith("notebooks/")]
+    assert chapters and all(w.images for w in chapters)
+    assert all(n.endswith(".webp") for n in __import__("os").listdir(root / "_images" / "screen"))
+
+
+def test_every_glossary_term_has_its_forms_and_they_match():
+    from kazdiaspora import glossary
+
+    terms = glossary.terms()
+    assert sorted(terms) == sorted(glossary.FORMS), "book/glossary.md and glossary.FORMS disagree"
+    for term in terms:
+        assert glossary.pattern(term).search(term.split(" (")[0]), term
+    assert glossary.pattern("Kurultay").search("the World Kurultays of Kazakhs").group(1) == "Kurultays"
+    assert not glossary.pattern("Kandas").search("kandastar")  # whole words only
+
+
+def test_first_use_of_a_term_links_to_the_glossary_once_and_not_in_headings(tmp_path):
+    """A tiny Sphinx project with the book's glossary hook: the first use in running text is linked,
+    later uses and headings are not, and a page that already links the term gets no second link."""
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    (src / "book").mkdir(parents=True)
+    (src / "notebooks").mkdir()
+    (src / "conf.py").write_text(
+        "import sys\nsys.path.insert(0, %r)\nextensions = ['glossary_hook']\n" % str(tmp_path), encoding="utf-8")
+    (tmp_path / "glossary_hook.py").write_text(
+        "from kazdiaspora.glossary import link_first_uses\n"
+        "def setup(app):\n    app.connect('doctree-resolved', link_first_uses)\n", encoding="utf-8")
+    (src / "index.rst").write_text("Book\n====\n\n.. toctree::\n\n   book/glossary\n   notebooks/ch\n   notebooks/ch2\n",
+                                   encoding="utf-8")
+    (src / "book" / "glossary.rst").write_text(
+        "Glossary\n========\n\n.. glossary::\n\n   Kurultay\n      A congress.\n\n   Diaspora\n      Abroad.\n",
+        encoding="utf-8")
+    (src / "notebooks" / "ch.rst").write_text(
+        "The Kurultays and diasporas\n===========================\n\n"
+        "Intro without terms, ``Kurultay`` in code.\n\nThe first World Kurultays met. A later Kurultay too.\n",
+        encoding="utf-8")
+    (src / "notebooks" / "ch2.rst").write_text(
+        "Two\n===\n\nAn explicit :term:`Kurultay` link, then Kurultay again.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    Sphinx(str(src), str(src), str(out), str(tmp_path / "dt"), "html", status=None, warning=None).build()
+    html = (out / "notebooks" / "ch.html").read_text(encoding="utf-8")
+    assert html.count("kaz-term") == 1
+    assert re.search(r'class="kaz-term[^"]*" href="../book/glossary.html#term-Kurultay"[^>]*>Kurultays</a> met', html)
+    assert "<h1>The Kurultays" in html  # the heading is left alone
+    html2 = (out / "notebooks" / "ch2.html").read_text(encoding="utf-8")
+    assert "kaz-term" not in html2 and html2.count("#term-Kurultay") == 1
