@@ -282,3 +282,78 @@ def test_book_in_the_browser(book_html, chromium):
         assert (shots / name).is_file() and (shots / name.replace(".png", ".dark.png")).is_file()
     assert not problems, "\n".join(map(str, problems))
     assert elapsed < 120, f"browser check took {elapsed:.0f} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# reading at phone width (issue 14)
+
+
+def _reading_site(tmp_path) -> Path:
+    import shutil
+
+    root = tmp_path / "html"
+    _png(root / "_images" / "big.png", size=(1600, 800))
+    _png(root / "_images" / "small.png", size=(400, 200))
+    (root / "_static").mkdir(parents=True)
+    for f in ("lightbox.js", "figures.css"):
+        shutil.copy(ROOT / "_static" / f, root / "_static" / f)
+    (root / "chapter").mkdir()
+    return root
+
+
+def _reading_page(body: str) -> str:
+    return _page(body, head="<meta name='viewport' content='width=device-width, initial-scale=1'>"
+                            "<link rel='stylesheet' href='../_static/figures.css'>"
+                            "<script src='../_static/lightbox.js' defer></script>")
+
+
+def _fig(fid: str, src: str, number: str | None = "Figure 1.1", full: str | None = None) -> str:
+    num = f"<span class='caption-number'>{number} </span>" if number else ""
+    data = f" data-full='{full}'" if full else ""
+    return (f"<figure class='kaz-figure' id='{fid}'><img src='{src}'{data} alt='{GOOD_ALT}'>"
+            f"<figcaption><p>{num}A title</p></figcaption></figure>")
+
+
+@pytest.mark.slow
+def test_reading_check_finds_the_planted_faults_at_phone_width(tmp_path, chromium):
+    root = _reading_site(tmp_path)
+    big = "../_images/big.png"
+    bad = root / "chapter" / "bad.html"
+    bad.write_text(_reading_page(
+        "<p>See <a href='#fig-a'>Figure 1.1</a> and <a href='#fig-c'>Figure 1.3</a>.</p>"
+        + _fig("fig-a", big, full=big)                                              # fine
+        + _fig("fig-b", big, number=None, full=big)                                 # unnumbered, unreferenced
+        + "<div class='cell'><div class='cell_input'><pre>figures.show('c')</pre></div>"
+        + "<div class='cell_output'>" + _fig("fig-c", big, "Figure 1.3", full=big) + "</div></div>"  # code above
+        + f"<p><img src='../_images/small.png' data-full='../_images/small.png' alt='{GOOD_ALT}'></p>"  # not larger
+        + f"<p><img src='{big}' style='max-width:100%' alt='{GOOD_ALT}'></p>"         # not zoomable
+        + "<div style='width:1200px'>a wide block</div>"                             # sideways
+        + "<div style='overflow-x:auto'><table style='width:1500px'><tr><td>x</td></tr></table></div>"  # fine
+    ), encoding="utf-8")
+    good = root / "chapter" / "good.html"
+    good.write_text(_reading_page(
+        "<p>See <a href='#fig-a'>Figure 1.1</a>.</p>" + _fig("fig-a", big, full=big)
+        + "<table class='kaz-table' style='width:1500px'><tr><td>a table that scrolls in its box</td></tr></table>"
+    ), encoding="utf-8")
+    problems = bc.check_reading(root, pages=[bad, good])
+    assert kinds(problems) == sorted([
+        ("chapter/bad.html", "unnumbered-figure"), ("chapter/bad.html", "unreferenced-figure"),
+        ("chapter/bad.html", "code-above-figure"),
+        ("chapter/bad.html", "figure-not-zoomable"), ("chapter/bad.html", "figure-not-zoomable"),
+        ("chapter/bad.html", "sideways-scroll"),
+    ]), "\n".join(map(str, problems))
+    text = "\n".join(map(str, problems))
+    assert "small.png: full-size image 400 px" in text and "no full-size image" in text
+    assert "px wide on a 390 px screen: div" in text, text
+
+
+@pytest.mark.slow
+def test_book_reads_on_a_phone(book_html, chromium):
+    """At 390 px: no page scrolls sideways, every figure opens full screen and zooms to full size,
+    no code cell stands above a figure, every figure is numbered and referred to on its page."""
+    problems = bc.check_reading(book_html)
+    assert not problems, "\n".join(map(str, problems))
+    chapters = sorted((book_html / "notebooks").glob("*.html"))
+    assert chapters
+    for page in chapters:
+        assert "caption-number" in page.read_text(encoding="utf-8"), page.name
