@@ -357,3 +357,25 @@ def test_book_reads_on_a_phone(book_html, chromium):
     assert chapters
     for page in chapters:
         assert "caption-number" in page.read_text(encoding="utf-8"), page.name
+
+
+@pytest.mark.slow
+def test_search_finds_words_of_the_running_text(book_html, chromium):
+    """The search page finds a chapter by a word of its text that is not in any page title."""
+    import re as _re
+
+    page = sorted((book_html / "notebooks").glob("*.html"))[-1]
+    html = page.read_text(encoding="utf-8")
+    body = _re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1])
+    titles = " ".join(_re.findall(r"<title>(.*?)</title>", html)).lower()
+    words = [w for w in _re.findall(r"[A-Za-z]{9,}", body) if w.lower() not in titles]
+    assert words
+    word = max(set(words[:200]), key=len)
+    with bc.Browser(chromium) as b:
+        s = b.new_tab()
+        b.goto(s, (book_html / "search.html").as_uri() + "?q=" + word)
+        hits = b.evaluate(s, "(async () => { for (let i = 0; i < 50; i++) { const li = document.querySelectorAll("
+                             "'#search-results li'); if (li.length) return [...li].map(l => l.querySelector('a')"
+                             ".getAttribute('href')); await new Promise(r => setTimeout(r, 200)); } return []; })()",
+                          timeout=30)
+    assert any(page.stem in h for h in hits), f"search for {word!r} found {hits}"
