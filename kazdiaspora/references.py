@@ -49,11 +49,24 @@ def clean_note(note: str) -> str:
     return out.rstrip(";").strip()
 
 
+_WORKING_PHRASE = re.compile(r"\s+(?:in|from) the research pack\b", re.IGNORECASE)
+
+
+def typographic_quotes(text: str) -> str:
+    """TeX quotes as typographic ones: ``x'' -> “x”, `x' -> ‘x’ (apostrophes stay); an
+    opening quote without its closing one is dropped."""
+    text = re.sub(r"``(.+?)''", "\u201c\\1\u201d", text)
+    text = re.sub(r"(?<![\w`])`([^`']+)'(?!\w)", "\u2018\\1\u2019", text)
+    return re.sub(r"``?", "", text)  # an opening quote never closed in the source: dropped
+
+
 def reader_entry(entry):
-    """A copy of a pybtex entry fit for readers: maintainers' notes dropped, 'n.d.' years kept once."""
+    """A copy of a pybtex entry fit for readers: maintainers' notes dropped, 'n.d.' years kept once,
+    TeX quotes made typographic, working phrases ("in the research pack") removed."""
     from pybtex.database import Entry
 
-    fields = dict(entry.fields)
+    fields = {k: (v if k.lower() == "url" else typographic_quotes(_WORKING_PHRASE.sub("", str(v))))
+              for k, v in entry.fields.items()}
     if "note" in fields:
         note = clean_note(fields["note"])
         if note:

@@ -70,8 +70,14 @@ def test_references_are_grouped_every_key_once_and_notes_cleaned():
             assert f"## {heading}" in md
     assert references.clean_note("Population census. Tier B source; seed document 002.") == "Population census."
     for key, entry in bib.entries().items():
-        note = str(references.reader_entry(entry).fields.get("note", ""))
+        clean = references.reader_entry(entry)
+        note = str(clean.fields.get("note", ""))
         assert not re.search(r"\b(tier|seed|research pack)\b", note, re.I), (key, note)
+        for name, value in clean.fields.items():
+            if name.lower() != "url":
+                assert "`" not in value and "research pack" not in value.lower(), (key, name, value)
+    assert references.typographic_quotes("Clark, `How the Kazakhs Fled', and ``A'' Kazakhs' land") == \
+        "Clark, \u2018How the Kazakhs Fled\u2019, and \u201cA\u201d Kazakhs' land"
 
 
 def test_screen_images_are_small_deterministic_and_sized(tmp_path):
