@@ -74,6 +74,14 @@
         parent.addEventListener("click", function (ev) { ev.preventDefault(); });
       }
       fig.addEventListener("click", function (ev) { ev.preventDefault(); open(fig); });
+      // a visible way in for touch screens, where the zoom cursor does not show
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "kaz-enlarge";
+      btn.textContent = "\u2922 Open full screen";
+      btn.addEventListener("click", function (ev) { ev.preventDefault(); open(fig); });
+      var after = parent && parent.tagName === "A" ? parent : fig;
+      after.parentNode.insertBefore(btn, after.nextSibling);
       fig.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(fig); }
       });
