@@ -20,6 +20,7 @@ FORMS: dict[str, str] = {
     "Aktaban shubyryndy": r"Aktaban shubyryndy",
     "Collectivization": r"collectivi[sz]ation",
     "Diaspora": r"diasporas?",
+    "Dzungars": r"Dzungars?",
     "Irredenta": r"irredenta",
     "Kandas": r"kandas",
     "Kurultay": r"Kurultays?",
@@ -28,7 +29,9 @@ FORMS: dict[str, str] = {
     "Sedentarization": r"sedentari[sz]ation",
     "Semirechye": r"Semirechye",
     "Stolypin reform": r"Stolypin(?: reform| resettlement)?",
+    "World Association of Kazakhs": r"World Association of Kazakhs",
     "Yi–Ta incident": r"Yi[–-]Ta(?: incident| exodus)?",
+    "Zheltoqsan": r"Zheltoqsan",
     "Zhuz": r"zhuz(?:es)?",
 }
 #: pages whose running text is linked (the chapters and the front matter)
