@@ -12,13 +12,18 @@ import csv
 from . import paths
 
 #: headings of known name columns; any other ``name_xx`` column is shown as "Name (xx)".
-NAME_HEADINGS = {"name_local": "Local form", "name_kk": "Kazakh", "name_ru": "Russian",
+NAME_HEADINGS = {"name_local": "Local form (language)", "name_kk": "Kazakh", "name_ru": "Russian",
                  "name_fa": "Persian", "name_zh": "Chinese", "name_tr": "Turkish", "name_mn": "Mongolian",
                  "name_uz": "Uzbek", "name_ky": "Kyrgyz", "name_alt": "Other forms", "name_kk_latn": "Kazakh (Latin)"}
 COUNTRIES = {"AFG": "Afghanistan", "CHN": "China", "DEU": "Germany", "FRA": "France", "IND": "India",
              "IRN": "Iran", "KAZ": "Kazakhstan", "KGZ": "Kyrgyzstan", "MNG": "Mongolia", "PAK": "Pakistan",
              "RUS": "Russia", "SWE": "Sweden", "TJK": "Tajikistan", "TKM": "Turkmenistan", "TUR": "Turkey",
              "UZB": "Uzbekistan"}
+#: the language of a place's local form (``name_local``), by the country it lies in today
+LOCAL_LANGUAGE = {"AFG": "Dari", "CHN": "Chinese", "DEU": "German", "FRA": "French", "IND": "Hindi",
+                  "IRN": "Persian", "KAZ": "Kazakh", "KGZ": "Kyrgyz", "MNG": "Mongolian", "PAK": "Urdu",
+                  "RUS": "Russian", "SWE": "Swedish", "TJK": "Tajik", "TKM": "Turkmen", "TUR": "Turkish",
+                  "UZB": "Uzbek"}
 GAZETTEER = paths.DATA_DIR / "places" / "gazetteer.csv"
 
 
@@ -58,7 +63,14 @@ def places_markdown(path=None) -> str:
         country = COUNTRIES.get(iso, iso)
         name = _cell(r["name_en"])
         first = f"{{index}}`{name.split(' (')[0]} <single: {name.split(' (')[0]}; place ({country})>`{name[len(name.split(' (')[0]):]}"
-        cells = [first] + [_cell(r.get(c)) for c in name_cols] + \
+
+        def form(c):
+            text = _cell(r.get(c))
+            if c == "name_local" and text != "\u2014" and iso in LOCAL_LANGUAGE:
+                text += f" ({LOCAL_LANGUAGE[iso]})"
+            return text
+
+        cells = [first] + [form(c) for c in name_cols] + \
                 [country, _cell(r.get("admin1")), _coord(r["lat"], "N", "S"), _coord(r["lon"], "E", "W")]
         out.append("* - " + "\n  - ".join(cells))
     out.append("```")

@@ -50,8 +50,11 @@ def test_places_table_has_every_gazetteer_row_and_name_form(tmp_path):
     for r in rows[:10]:
         assert r["name_en"].split(" (")[0] in md
     p = tmp_path / "g.csv"
-    p.write_text("place_id,name_en,country_iso3,lat,lon,name_kk\nx,Testplace,KAZ,43.25,76.95,Тест\n", encoding="utf-8")
+    p.write_text("place_id,name_en,country_iso3,lat,lon,name_local,name_kk\nx,Testplace,KAZ,43.25,76.95,Тест,Тест\n"
+                 "y,Otherplace,CHN,-10,-20,,\n", encoding="utf-8")
     md = places.places_markdown(p)
+    assert "  - Тест (Kazakh)\n  - Тест\n" in md  # the local form names its language
+    assert "10.00\u00b0\u00a0S" in md and "20.00\u00b0\u00a0W" in md
     assert "Тест" in md and "43.25\u00b0\u00a0N" in md and "76.95\u00b0\u00a0E" in md and "Kazakhstan" in md
     bad = tmp_path / "bad.csv"
     bad.write_text("place_id,name_en,lat,lon\nx,T,1,2\n", encoding="utf-8")
