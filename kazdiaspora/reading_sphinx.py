@@ -11,6 +11,7 @@
 * Generated lists, filled in where a page holds a marker line (``<!-- kaz:NAME -->``):
   ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
   ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
+* In-text citations of Wikipedia articles name the article, as the figures' source lines do.
 * Glossary links: the first use of each term on a chapter page links to its definition
   (:mod:`kazdiaspora.glossary`).
 """
@@ -179,6 +180,25 @@ def _add_backlinks(app, doctree, docname):
         node += para
 
 
+def _name_wikipedia_citations(app, doctree, docname):
+    """In-text citations of Wikipedia articles name the article ("Wikipedia (English): Kazakhs, n.d."),
+    not only "Wikipedia contributors", which is the same for every one of them."""
+    from . import bib
+
+    domain = app.env.get_domain("cite")
+    keys = {c.citation_id: c.key for c in domain.citations}
+    for ref in doctree.findall(nodes.reference):
+        frag = ref.get("refuri", "").rpartition("#")[2]
+        key = keys.get(frag)
+        if not key or not ref.astext().startswith("Wikipedia contributors"):
+            continue
+        label = re.sub(r"\s*\([^()]*\)$", "", bib.short_cite(key))  # without the year
+        for t in list(ref.findall(nodes.Text)):
+            if t.astext().startswith("Wikipedia contributors"):
+                t.parent.replace(t, nodes.Text(label + t.astext()[len("Wikipedia contributors"):]))
+                break
+
+
 def _link_glossary(app, doctree, docname):
     from .glossary import link_first_uses
 
@@ -196,4 +216,5 @@ def setup(app):
     app.connect("source-read", _fill_markers)
     app.connect("doctree-resolved", _add_backlinks)
     app.connect("doctree-resolved", _link_glossary)
+    app.connect("doctree-resolved", _name_wikipedia_citations)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

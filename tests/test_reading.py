@@ -230,3 +230,17 @@ def test_first_use_of_a_term_links_to_the_glossary_once_and_not_in_headings(tmp_
     assert "<h1>The Kurultays" in html  # the heading is left alone
     html2 = (out / "notebooks" / "ch2.html").read_text(encoding="utf-8")
     assert "kaz-term" not in html2 and html2.count("#term-Kurultay") == 1
+
+
+def test_built_book_names_the_wikipedia_article_in_each_citation():
+    """In the last build (skipped when there is none): no in-text citation reads only "Wikipedia
+    contributors", which is the same for every article."""
+    from kazdiaspora import paths
+
+    root = paths.ROOT / "_build" / "html"
+    if not (root / "index.html").is_file():
+        pytest.skip("no build")
+    pages = sorted(root.glob("notebooks/*.html")) + [root / "book" / "glossary.html"]
+    bad = {p.name: n for p in pages if (n := p.read_text(encoding="utf-8").count(">Wikipedia contributors, "))}
+    assert not bad, bad
+    assert any(">Wikipedia (" in p.read_text(encoding="utf-8") for p in pages)
