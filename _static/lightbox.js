@@ -1,6 +1,6 @@
 /* The Kazakh Diaspora book: open a figure full screen and zoom it (no library, works from file://).
-   Every figure image of the book (<img data-full=...>, set by kazdiaspora.sphinxext) opens on click or
-   tap in an overlay: first fitted to the screen, then at full size (tap the image, the "+" button or
+   Every figure image of the book (<img data-full=...>, set by kazdiaspora.reading_sphinx) opens on click
+   or tap, or from the "Open full screen" button under it (the way in for keyboards), in an overlay: first fitted to the screen, then at full size (tap the image, the "+" button or
    pinch) to read small labels; the overlay scrolls in both directions. Esc, the close button or a tap
    outside the image closes it. A link offers the 300-dpi original. */
 (function () {
@@ -44,14 +44,19 @@
     document.addEventListener("keydown", function (ev) {
       if (box.hidden) return;
       if (ev.key === "Escape") close();
+      else if (ev.key === "Tab") {  // keep the focus inside the viewer while it is open
+        var f = box.querySelectorAll("button, a[href]"), first = f[0], last = f[f.length - 1];
+        if (ev.shiftKey && document.activeElement === first) { ev.preventDefault(); last.focus(); }
+        else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+      }
       else if (ev.key === "+" || ev.key === "=") zoom(true);
       else if (ev.key === "-") zoom(false);
     });
   }
 
-  function open(fig) {
+  function open(fig, from) {
     if (!box) build();
-    opener = fig;
+    opener = from || fig;
     img.src = fig.getAttribute("data-full") || fig.currentSrc || fig.src;
     img.alt = fig.alt || "";
     link.href = fig.getAttribute("data-original") || img.src;
@@ -66,8 +71,6 @@
     var figs = document.querySelectorAll(".bd-content img[data-full]");
     Array.prototype.forEach.call(figs, function (fig) {
       fig.classList.add("kaz-zoomable");
-      fig.setAttribute("tabindex", "0");
-      fig.setAttribute("role", "button");
       fig.setAttribute("title", "Open the figure full screen");
       var parent = fig.parentElement;
       if (parent && parent.tagName === "A") {
@@ -79,12 +82,9 @@
       btn.type = "button";
       btn.className = "kaz-enlarge";
       btn.textContent = "\u2922 Open full screen";
-      btn.addEventListener("click", function (ev) { ev.preventDefault(); open(fig); });
+      btn.addEventListener("click", function (ev) { ev.preventDefault(); open(fig, btn); });
       var after = parent && parent.tagName === "A" ? parent : fig;
       after.parentNode.insertBefore(btn, after.nextSibling);
-      fig.addEventListener("keydown", function (ev) {
-        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(fig); }
-      });
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
