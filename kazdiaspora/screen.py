@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 WIDTHS = {"screen": (800, 1600), "thumb": (360, 720)}
@@ -64,7 +65,7 @@ def make(src: Path, outdir: Path, kind: str = "screen") -> tuple[Path, Path, tup
     if not (p1.is_file() and p2.is_file()):
         im = _flatten(src)
         for p, w in ((p1, WIDTHS[kind][0]), (p2, WIDTHS[kind][1])):
-            tmp = p.with_suffix(".tmp")
+            tmp = p.with_suffix(f".{os.getpid()}.tmp")  # parallel writers never share a temporary file
             tmp.write_bytes(_encode(im, w))
             tmp.replace(p)
     with Image.open(p1) as im:
