@@ -244,3 +244,22 @@ def test_built_book_names_the_wikipedia_article_in_each_citation():
     bad = {p.name: n for p in pages if (n := p.read_text(encoding="utf-8").count(">Wikipedia contributors, "))}
     assert not bad, bad
     assert any(">Wikipedia (" in p.read_text(encoding="utf-8") for p in pages)
+
+
+def test_built_references_page_shows_keys_groups_and_back_links():
+    """In the last build (skipped when there is none): one entry per key of references.bib, under its
+    group, labelled with its key, with a line of back-links (pages citing it, figures drawn from it)."""
+    from kazdiaspora import paths
+
+    page = paths.ROOT / "_build" / "html" / "book" / "references.html"
+    if not page.is_file():
+        pytest.skip("no build")
+    html = page.read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>([^<]+)<span', html)
+    assert sorted(labels) == sorted(bib.entries()), "every key once, as the entry's label"
+    assert html.count('class="kaz-backlinks') == len(labels)
+    for gid, heading in references.GROUPS:
+        if references.groups()[gid]:
+            assert f'id="refs-{gid}"' in html and heading in html, heading
+    assert re.search(r'Cited in: <a class="reference internal" href="../notebooks/', html)
+    assert re.search(r'Data in: <a class="reference internal" href="../notebooks/[^"]+#fig-', html)
