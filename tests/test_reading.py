@@ -263,3 +263,35 @@ def test_built_references_page_shows_keys_groups_and_back_links():
             assert f'id="refs-{gid}"' in html and heading in html, heading
     assert re.search(r'Cited in: <a class="reference internal" href="../notebooks/', html)
     assert re.search(r'Data in: <a class="reference internal" href="../notebooks/[^"]+#fig-', html)
+
+
+def test_readingfix_hides_figure_code_and_adds_a_numbered_reference_once():
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from kazdiaspora import readingfix
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Chapter\n\nThe first figure shows the counts."),
+        new_code_cell('figures.show("census-series")'),
+        new_markdown_cell("Below, {numref}`Table %s <tbl-x>` lists them."),
+        new_code_cell('tables.show(df, name="tbl-x", caption="c")', metadata={"tags": ["remove-input"]}),
+        new_code_cell("x = 1", metadata={"tags": ["remove-cell"]}),
+    ])
+    changes = readingfix.fix(nb)
+    assert nb.cells[1].metadata["tags"] == ["remove-input"]
+    assert nb.cells[0].source.endswith("The first figure shows the counts. See {numref}`fig-census-series`.")
+    assert nb.cells[2].source == "Below, {numref}`Table %s <tbl-x>` lists them."  # already referred to
+    assert len(changes) == 2
+    before = nbformat.writes(nb)
+    assert readingfix.fix(nb) == [] and nbformat.writes(nb) == before  # idempotent
+    nb.cells[1].metadata["tags"] = ["remove-cell"]
+    with pytest.raises(ValueError, match="remove-cell"):
+        readingfix.fix(nb)
+
+
+def test_the_chapters_already_follow_the_reading_rules():
+    from kazdiaspora import figpage, paths, readingfix
+
+    for stem in figpage.numbered_chapters():
+        assert readingfix.fix_file(paths.NOTEBOOKS_DIR / f"{stem}.ipynb", write=False) == [], stem
