@@ -12,6 +12,8 @@
   ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
   ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
 * In-text citations of Wikipedia articles name the article, as the figures' source lines do.
+* The general index: entries of ``book/index_entries.csv`` at their first use on each page
+  (:mod:`kazdiaspora.indexing`).
 * Glossary links: the first use of each term on a chapter page links to its definition
   (:mod:`kazdiaspora.glossary`).
 """
@@ -205,6 +207,20 @@ def _link_glossary(app, doctree, docname):
     link_first_uses(app, doctree, docname)
 
 
+def _index_transform():
+    from sphinx.transforms import SphinxTransform
+
+    class IndexFirstUses(SphinxTransform):
+        default_priority = 800  # before SphinxDomains (850), which collects the index entries
+
+        def apply(self, **kwargs):
+            from .indexing import add_entries
+
+            add_entries(self.document, self.env.docname)
+
+    return IndexFirstUses
+
+
 def setup(app):
     from sphinx.writers.html5 import HTML5Translator
 
@@ -213,6 +229,7 @@ def setup(app):
     if not getattr(HTML5Translator, "_kaz_patched", False):
         HTML5Translator.visit_image = _patched_visit_image(HTML5Translator.visit_image)
         HTML5Translator._kaz_patched = True
+    app.add_transform(_index_transform())
     app.connect("source-read", _fill_markers)
     app.connect("doctree-resolved", _add_backlinks)
     app.connect("doctree-resolved", _link_glossary)

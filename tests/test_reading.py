@@ -295,3 +295,41 @@ def test_the_chapters_already_follow_the_reading_rules():
 
     for stem in figpage.numbered_chapters():
         assert readingfix.fix_file(paths.NOTEBOOKS_DIR / f"{stem}.ipynb", write=False) == [], stem
+
+
+def test_index_entries_go_to_the_first_paragraph_naming_them(tmp_path):
+    from docutils.core import publish_doctree
+    from sphinx import addnodes
+
+    from kazdiaspora import indexing
+
+    csvp = tmp_path / "ix.csv"
+    csvp.write_text('entry,pattern\n"Iran; Kazakhs of",Iran\nGorgan,Gorgan\nNowhere,Atlantis\n', encoding="utf-8")
+    entries = indexing.load(csvp)
+    doc = publish_doctree("Iran and Gorgan\n===============\n\nFirst ``Iran`` in code only.\n\n"
+                          "Then Iran in text.\n\nGorgan, and Iran again.\n\nIranian is another word.\n")
+    added = indexing.add_entries(doc, "notebooks/x", entries)
+    assert added == ["Iran; Kazakhs of", "Gorgan"]
+    idx = list(doc.findall(addnodes.index))
+    assert [n["entries"][0][1] for n in idx] == added
+    # each index node stands just before the first paragraph naming its entry (not the title, not code)
+    after = [n.parent[n.parent.index(n) + 2].astext() for n in idx]
+    assert after == ["Then Iran in text.", "Gorgan, and Iran again."]
+    assert indexing.add_entries(doc, "book/references", entries) == []  # only chapters and front matter
+    bad = tmp_path / "bad.csv"
+    bad.write_text("entry,pattern\nX,(unclosed\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="row 2, column pattern"):
+        indexing.load(bad)
+
+
+def test_book_index_entries_are_valid_and_each_found_in_a_chapter():
+    from kazdiaspora import figpage, indexing
+
+    entries = indexing.load()
+    assert len({e for e, _ in entries}) == len(entries), "an entry listed twice"
+    from kazdiaspora import paths
+
+    text = " ".join(_notebook_text(s)[0] for s in figpage.numbered_chapters())
+    text += " ".join((paths.ROOT / "book" / f"{p}.md").read_text(encoding="utf-8") for p in ("intro", "methods"))
+    missing = [e for e, rx in entries if not rx.search(text)]
+    assert len(missing) <= len(entries) // 5, f"many index entries name nothing in the chapters: {missing}"
