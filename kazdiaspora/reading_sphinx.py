@@ -5,7 +5,7 @@
   (:func:`kazdiaspora.references.reader_entry`); under each entry, back-links to the pages that
   cite it and the figures drawn from it.
 * Screen images (:mod:`kazdiaspora.screen`): a figure of ``figures/`` (300-dpi PNG, meant for print
-  and download) is served to the screen as a WebP at screen resolution, 1x and 2x in ``srcset``,
+  and download) is served to the screen as a WebP at screen resolution, 1x and 2x in ``srcset`` (width descriptors),
   lazy-loaded, with its width and height; on the Figures and data page as a thumbnail. The files are
   written into the build (``_images/screen/``), never into the repository.
 * Generated lists, filled in where a page holds a marker line (``<!-- kaz:NAME -->``):
@@ -101,7 +101,10 @@ def _patched_visit_image(orig):
             if "<img " not in chunk:
                 continue
             chunk = re.sub(r'\ssrc="[^"]*"', f' src="{rel}/{one.name}"', chunk, count=1)
-            attrs = (f' srcset="{rel}/{one.name} 1x, {rel}/{two.name} 2x"'
+            # width descriptors: the browser takes the smallest file sharp enough for the width the
+            # image is shown at on that screen (a phone of density 2 shows 1x, not 2x)
+            attrs = (f' srcset="{rel}/{one.name} {size[0]}w, {rel}/{two.name} {screen.width(two)}w"'
+                     f' sizes="{screen.SIZES[kind]}"'
                      f' width="{size[0]}" height="{size[1]}" loading="lazy" decoding="async"'
                      f' data-full="{full}" data-original="{original}"')
             chunk = re.sub(r"<img ", "<img" + attrs + " ", chunk, count=1)

@@ -14,6 +14,10 @@ import os
 from pathlib import Path
 
 WIDTHS = {"screen": (800, 1600), "thumb": (360, 720)}
+#: the ``sizes`` attribute: the width an image of each kind is shown at (the text column, or the
+#: screen less the page margins on a phone)
+SIZES = {"screen": "(max-width: 860px) calc(100vw - 2rem), 800px",
+         "thumb": "(max-width: 400px) calc(100vw - 2rem), 360px"}
 QUALITY = 88
 
 
@@ -71,3 +75,11 @@ def make(src: Path, outdir: Path, kind: str = "screen") -> tuple[Path, Path, tup
     with Image.open(p1) as im:
         size = im.size
     return p1, p2, size
+
+
+def width(path: Path) -> int:
+    """The width in px of an image file."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size[0]
