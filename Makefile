@@ -62,6 +62,7 @@ map-layers: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
+	$(PY) -m kazdiaspora.weights _build/html
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sort -f > requirements.lock.tmp

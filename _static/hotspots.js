@@ -16,10 +16,10 @@
 
   /* The image of figure `id` near the data script: inside an ancestor with data-figure-id=id
      first, else the closest ancestor holding an <img> whose file name is the id (screen variants
-     such as id-screen.png or id.960w.png included). */
+     such as id-screen.png, id.960w.png or the screen copies id.960.<hash>.webp included). */
   function findImage(script, id) {
     var re = new RegExp("(^|/)" + id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") +
-                        "([-_.@](screen|light|dark|small|large|\\d+w|\\dx)[^/]*)?\\d*\\.png$");
+                        "([-_.@](screen|light|dark|small|large|\\d+w|\\dx|\\d+\\.[0-9a-f]+)[^/]*)?\\d*\\.(png|webp)$");
     var holder = script.closest('[data-figure-id="' + id + '"]:not(script)');
     var scopes = [];
     if (holder) scopes.push(holder);

@@ -23,6 +23,7 @@ import importlib
 import io
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -126,6 +127,7 @@ def render(fig_id: str) -> Rendered:
     spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
     with style.book_style():
         fig, data = spec.build()
+        unify_title(fig, spec.title)
         freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
@@ -142,6 +144,30 @@ def render(fig_id: str) -> Rendered:
 def _id_column(data: pd.DataFrame) -> str:
     """The column naming the data row each plotted row shows (route maps name it magnitude_id)."""
     return "id" if "id" in data.columns else ("magnitude_id" if "magnitude_id" in data.columns else "id")
+
+
+_PANEL = re.compile(r"^[A-Z]\.\s")
+
+
+def unify_title(fig, title: str) -> None:
+    """Give the image the figure's one title, the same as its caption, the figures page and the citation.
+
+    A chart draws its heading either as the figure's suptitle or, for a single chart, as the title
+    of its only titled axes; that heading is replaced by the registered title (wrapped to the
+    figure's width). Panel titles ("A. ...") and titles of several panels are left alone.
+    """
+    import textwrap
+
+    width = max(30, int(fig.get_figwidth() * 12.5))
+    text = "\n".join(textwrap.wrap(title, width))
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text().strip():
+        sup.set_text(text)
+        return
+    titled = [(ax, loc) for ax in fig.axes for loc in ("center", "left", "right") if ax.get_title(loc=loc).strip()]
+    if len(titled) == 1 and not _PANEL.match(titled[0][0].get_title(loc=titled[0][1])):
+        ax, loc = titled[0]
+        ax.set_title(text, loc=loc)
 
 
 def freeze_layout(fig):
@@ -227,18 +253,44 @@ def anchor(title: str) -> str:
     return default_slugify(title)
 
 
+def label(fig_id: str) -> str:
+    """The cross-reference target of a figure in its chapter: ``{numref}`fig-<id>``` gives "Figure 2.3"."""
+    return f"fig-{fig_id}"
+
+
+def data_label(fig_id: str) -> str:
+    """The target of a figure's entry (downloads, citation) on the Figures and data page."""
+    return f"figdata-{fig_id}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 class FigureDisplay:
-    """What a notebook cell shows: Markdown with the image, alt text, caption and links."""
+    """What a notebook cell shows: a numbered MyST figure with alt text, caption, source line and links.
+
+    The Markdown is a ``{figure}`` directive named :func:`label`, so Sphinx numbers it (Figure 2.3)
+    and the prose can refer to it with ``{numref}``. The caption's first paragraph is the figure's
+    one title; the legend holds the caption text, the source line and a link to the figure's entry
+    on the Figures and data page. The image is the 300-dpi PNG of ``figures/``; the book's Sphinx
+    extension serves it to the screen at screen resolution (``kazdiaspora.sphinxext``).
+    """
 
     def __init__(self, r: Rendered, rel_figdir: str = "../figures", figures_page: str = "../book/figures.md"):
         self.r, self.rel, self.page = r, rel_figdir, figures_page
 
     def _repr_markdown_(self) -> str:
         r, fid = self.r, self.r.spec.id
-        alt = r.alt.replace("[", "(").replace("]", ")")
-        return (f"![{alt}]({self.rel}/{fid}.png)\n\n"
-                f"**{r.spec.title}.** {r.caption} *{r.source_line}* "
-                f"[Download PNG, SVG, PDF and the data (CSV), and cite this figure]({self.page}#{anchor(r.spec.title)}).\n")
+        alt = _one_line(r.alt)
+        return (f":::{{figure}} {self.rel}/{fid}.png\n"
+                f":name: {label(fid)}\n"
+                f":alt: {alt}\n"
+                f":figclass: kaz-figure\n\n"
+                f"{_one_line(r.spec.title)}\n\n"
+                f"{_one_line(r.caption)} *{_one_line(r.source_line)}* "
+                f"{{ref}}`Download PNG, SVG, PDF and the data (CSV), and cite this figure <{data_label(fid)}>`.\n"
+                f":::\n")
 
     def __repr__(self) -> str:
         return f"Figure {self.r.spec.id}: {self.r.spec.title}"

@@ -131,4 +131,7 @@ def setup(app):
     from . import explorer_sphinx  # hotspots on figures, evidence explorer, country profiles, data zip
 
     explorer_sphinx.setup(app)
+    from . import reading_sphinx  # numbered figures on screen, references by kind, glossary links, places
+
+    reading_sphinx.setup(app)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
