@@ -1,7 +1,7 @@
 # The Kazakh Diaspora book. Two commands do everything on a fresh machine with Python 3.11:
 #   make book   — create .venv, install requirements.txt, execute changed notebooks, build _build/html
 #   make test   — the whole test suite (unit tests, nbval, strict book build, offline, browser)
-# Other targets: execute, figures, pdf, map-layers, benchmark, lock, clean.
+# Other targets: execute, figures, paper-figures, pdf, map-layers, benchmark, lock, clean.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -10,7 +10,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 JBFLAGS := -W -n --keep-going
 
-.PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps
+.PHONY: book execute build test figures paper-figures pdf map-layers benchmark lock clean validate sysdeps
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the book needs Python 3.11)"; exit 1; }
@@ -34,6 +34,11 @@ build: $(STAMP)
 
 figures: $(STAMP)
 	$(PY) -m kazdiaspora.figures
+
+# the paper edition (figures/paper/, generated, not committed): see book/paper_figures.md
+paper-figures: $(STAMP)
+	bash scripts/install-system-deps.sh paper
+	$(PY) -m kazdiaspora.figures paper
 
 sysdeps:
 	bash scripts/install-system-deps.sh test
