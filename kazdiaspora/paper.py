@@ -231,11 +231,90 @@ def thin_ticks(fig) -> None:
             return
 
 
+def _sticks_out(bb, fw: float) -> bool:
+    return bb.x1 > fw + 1 or bb.x0 < -1
+
+
+def _wrap_to(t, width_px: float, renderer, min_chars: int = 10) -> bool:
+    """Wrap a text at word boundaries so that it is at most ``width_px`` wide; True if changed."""
+    import textwrap
+
+    text = t.get_text()
+    tw = t.get_window_extent(renderer).width
+    if tw <= width_px or " " not in text:
+        return False
+    longest = max(len(line) for line in text.split("\n"))
+    chars = max(min_chars, int(longest * width_px / tw * 0.95))
+    new = "\n".join(textwrap.fill(line, chars, break_long_words=False) for line in text.split("\n"))
+    if new == text:
+        return False
+    t.set_text(new)
+    return True
+
+
+def move_legends_below(fig) -> None:
+    """An axes legend that sticks out of the column becomes a legend under the figure.
+
+    Its entries, title and text styles are kept; :func:`fit_legends` then gives it as many
+    columns as the width takes.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    fw = fig.bbox.width
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not _sticks_out(leg.get_window_extent(renderer), fw):
+            continue
+        title = leg.get_title()
+        ttext, tprop = title.get_text(), title.get_fontproperties().copy()
+        props = [(t.get_text(), t.get_fontweight(), t.get_fontstyle(), t.get_color()) for t in leg.texts]
+        handles = list(leg.legend_handles)
+        kw = dict(fontsize=leg.texts[0].get_fontsize() if leg.texts else None,
+                  frameon=leg.get_frame_on(), handlelength=leg.handlelength,
+                  markerscale=leg.markerscale, borderaxespad=0.3)
+        leg.remove()
+        new = fig.legend(handles, [p[0] for p in props], loc="outside lower center",
+                         ncols=max(1, min(len(handles), 3)), **{k: v for k, v in kw.items() if v is not None})
+        if ttext:
+            new.set_title(ttext, prop=tprop)
+        for t, (_, w, st, c) in zip(new.texts, props):
+            t.set_fontweight(w)
+            t.set_fontstyle(st)
+            t.set_color(c)
+
+
+def wrap_wide_texts(fig) -> None:
+    """Legend entries and axis labels wider than the column (or than their axes) are wrapped."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    fw = fig.bbox.width
+    changed = False
+    for leg in _legends(fig):
+        bb = leg.get_window_extent(renderer)
+        if bb.width <= fw * 0.98 and not _sticks_out(bb, fw):
+            continue
+        ncols = max(1, getattr(leg, "_ncols", 1))
+        room = fw * 0.9 / ncols - 30
+        for t in leg.texts:
+            changed |= _wrap_to(t, room, renderer)
+    for ax in fig.axes:
+        if not ax.axison:
+            continue
+        aw = ax.get_window_extent(renderer)
+        for lab, room in ((ax.xaxis.label, aw.width * 1.1), (ax.yaxis.label, aw.height * 1.1)):
+            if lab.get_text():
+                changed |= _wrap_to(lab, min(room, fw * 0.95), renderer)
+    if changed:
+        fig.canvas.draw()
+
+
 def reflow(fig) -> None:
     """What :func:`kazdiaspora.figures.freeze_layout` does first in a paper edition."""
     fig._paper_removed_titles = remove_titles(fig)  # kept for the caption file and the tests
-    wrap_titles(fig)
+    move_legends_below(fig)
+    wrap_wide_texts(fig)
     fit_legends(fig)
+    wrap_titles(fig)
     thin_ticks(fig)
 
 

@@ -83,6 +83,21 @@ def _pdf_checks(path: Path, target_mm: float):
     for op, val in re.findall(rb"/(CA|ca) ([\d.]+)", raw):
         assert float(val) >= 1, f"{path.name}: /{op.decode()} {val.decode()} (transparency)"
     assert b"/Title" in raw and b"CC BY 4.0" in raw and figures.BOOK_URL.encode() in raw
+    sizes = [float(x) for x in re.findall(rb"/F\d+ ([\d.]+) Tf", _pdf_content(raw))]
+    assert sizes and min(sizes) >= 6.0, f"{path.name}: smallest text {min(sizes or [0])} pt"
+
+
+def _pdf_content(raw: bytes) -> bytes:
+    """Every stream of a PDF, inflated where it is Flate-compressed."""
+    import zlib
+
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+        try:
+            out.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            out.append(m.group(1))
+    return b"\n".join(out)
 
 
 def _svg_checks(path: Path):
@@ -133,17 +148,50 @@ def check_files(files: list[Path], target_mm: float):
             _raster_checks(f, target_mm, paper.PNG_DPI)
 
 
+@pytest.fixture(scope="module")
+def sample_export(tmp_path_factory):
+    """The sample figures exported once at both widths (shared by the tests below: they are slow)."""
+    if not _font_ok():
+        pytest.skip("Liberation Sans not installed")
+    out = tmp_path_factory.mktemp("paper")
+    got = {}
+    for fid in SAMPLE:
+        for width in ("single", "double"):
+            files, redone = paper.export(fid, width, outdir=out)
+            assert redone
+            got[fid, width] = files
+    return out, got
+
+
 @needs_font
 @pytest.mark.parametrize("width", ["single", "double"])
-def test_sample_files_are_journal_clean(tmp_path, width):
+def test_sample_files_are_journal_clean(sample_export, width):
+    out, got = sample_export
     for fid in SAMPLE:
-        files, redone = paper.export(fid, width, outdir=tmp_path)
-        assert redone
+        files = got[fid, width]
+        assert {f.suffix for f in files} == {"." + x for x in paper.FORMATS}, f"{fid} {width}: {files}"
         check_files(files, paper.width_mm(width))
-        cap = (tmp_path / f"{fid}.caption.txt").read_text(encoding="utf-8")
+        cap = (out / f"{fid}.caption.txt").read_text(encoding="utf-8")
         spec = figures.load_all()[fid]
         assert spec.title in cap and "Source:" in cap and "Cite as:" in cap and "CC BY 4.0" in cap
         assert all(f.name in cap for f in files)
+
+
+def test_file_checks_catch_what_journals_refuse(tmp_path):
+    """The checks above fail on the book's own exports (Type 3 / outlined text, title inside, 165 mm wide)."""
+    import matplotlib
+
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    ax.plot([0, 1], [0, 1], alpha=0.5)
+    ax.set_title("A title", fontsize=5)
+    with matplotlib.rc_context({"pdf.fonttype": 3, "svg.fonttype": "path"}):
+        fig.savefig(tmp_path / "x.pdf")
+        fig.savefig(tmp_path / "x.svg")
+    plt.close(fig)
+    with pytest.raises(AssertionError):
+        _pdf_checks(tmp_path / "x.pdf", 89)
+    with pytest.raises(AssertionError):
+        _svg_checks(tmp_path / "x.svg")
 
 
 @needs_font
@@ -163,16 +211,18 @@ def test_no_title_no_source_line_and_minimum_text_in_the_image():
 
 
 @needs_font
-def test_deterministic_and_incremental(tmp_path):
+def test_deterministic_and_incremental(sample_export, tmp_path):
+    out, got = sample_export
     fid = SAMPLE[0]
-    a, _ = paper.export(fid, "single", outdir=tmp_path / "a")
-    b, _ = paper.export(fid, "single", outdir=tmp_path / "b")
+    a = got[fid, "single"]
+    b, _ = paper.export(fid, "single", outdir=tmp_path)
+    assert [x.name for x in a] == [y.name for y in b]
     for x, y in zip(a, b):
         assert x.read_bytes() == y.read_bytes(), f"{x.name} differs between two runs"
     mtimes = {f: f.stat().st_mtime_ns for f in a}
-    again, redone = paper.export(fid, "single", outdir=tmp_path / "a")
+    again, redone = paper.export(fid, "single", outdir=out)
     assert not redone and again == a and all(f.stat().st_mtime_ns == mtimes[f] for f in a)
-    _, redone = paper.export(fid, "single", formats=("pdf",), outdir=tmp_path / "a")
+    _, redone = paper.export(fid, "single", formats=("pdf",), outdir=tmp_path)
     assert redone  # other options: redone
 
 
