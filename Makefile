@@ -1,7 +1,7 @@
 # The Kazakh Diaspora book. Two commands do everything on a fresh machine with Python 3.11:
 #   make book   — create .venv, install requirements.txt, execute changed notebooks, build _build/html
 #   make test   — the whole test suite (unit tests, nbval, strict book build, offline, browser)
-# Other targets: execute, figures, pdf, lab, map-layers, benchmark, lock, clean.
+# Other targets: execute, figures, paper-figures, pdf, lab, map-layers, benchmark, lock, clean.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -12,7 +12,7 @@ JBFLAGS := -W -n --keep-going
 # `make test` in parallel (pytest-xdist); notebooks and the build of the repository stay on one worker
 TEST_JOBS ?= 2
 
-.PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps lab
+.PHONY: book execute build test figures paper-figures paper-check pdf map-layers benchmark lock clean validate sysdeps lab
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the book needs Python 3.11)"; exit 1; }
@@ -40,8 +40,19 @@ build: $(STAMP)
 figures: $(STAMP)
 	$(PY) -m kazdiaspora.figures
 
+# the paper edition (figures/paper/, generated, not committed): see book/paper_figures.md
+paper-figures: $(STAMP)
+	bash scripts/install-system-deps.sh paper
+	$(PY) -m kazdiaspora.figures paper
+
+# every figure's paper edition at both widths against the journal checks (not yet all passing: issue 16)
+paper-check: $(STAMP)
+	bash scripts/install-system-deps.sh paper
+	$(PY) -m pytest -p no:nbval -o addopts='' -m paper_all tests/test_paper.py
+
 sysdeps:
 	bash scripts/install-system-deps.sh test
+	bash scripts/install-system-deps.sh paper
 
 test: $(STAMP) sysdeps
 	bash scripts/offline.sh $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup

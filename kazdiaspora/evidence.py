@@ -73,7 +73,9 @@ STATUS_WORDS = {
     "excluded": "excluded",
 }
 # Mix of the kind's colour with white: A full colour, D palest.
-_SHADE = {"A": 1.0, "B": 0.78, "C": 0.56, "D": 0.34}
+# even steps of lightness: neighbouring grades stay apart (CIEDE2000 > 10) in greyscale and for
+# the common colour-vision deficiencies (checked by tests/test_paper.py on every legend)
+_SHADE = {"A": 1.0, "B": 0.78, "C": 0.52, "D": 0.22}
 _FILL = {"corroborated": "full", "disputed": "left", "uncorroborated": "none"}
 
 

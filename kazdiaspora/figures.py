@@ -15,7 +15,8 @@ the licence; :func:`export` writes PNG (300 dpi), SVG, PDF and the CSV of the pl
 ``figures/`` with stable names, byte-identical run after run, atomically (nothing half-written
 is left if anything fails); :func:`show` does both from a notebook and displays the figure as
 Markdown with its alt text, caption, source line and download links.
-``python -m kazdiaspora.figures`` regenerates every figure outside Jupyter.
+``python -m kazdiaspora.figures`` regenerates every figure outside Jupyter;
+``python -m kazdiaspora.figures paper`` writes their paper edition (:mod:`kazdiaspora.paper`).
 """
 from __future__ import annotations
 
@@ -133,9 +134,7 @@ def render(fig_id: str) -> Rendered:
         keys = source_keys(data, spec.extra_sources)
         data = evidence.annotate(data, id_col=_id_column(data))
         evidence.check_plotted(data)
-        cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
-        line = "Source: " + "; ".join(cites) + \
-               f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
+        line = source_line(spec, keys)
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
     return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
@@ -170,6 +169,13 @@ def unify_title(fig, title: str) -> None:
         ax.set_title(text, loc=loc)
 
 
+def source_line(spec: FigureSpec, keys: list[str]) -> str:
+    """"Source: A; B. Figure: <book>, <licence>." for the source keys of the plotted data."""
+    cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
+    return "Source: " + "; ".join(cites) + \
+        f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
+
+
 def freeze_layout(fig):
     """Run the figure's layout engine once and switch it off.
 
@@ -179,6 +185,9 @@ def freeze_layout(fig):
     """
     engine = fig.get_layout_engine()
     if engine is not None and engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        if style.edition().paper:  # paper edition: no title, legends that fit the column
+            from . import paper
+            paper.reflow(fig)
         fig.canvas.draw()
         fig.set_layout_engine("none")
     return fig
@@ -311,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib.pyplot as plt
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "paper":  # the paper edition: python -m kazdiaspora.figures paper --help
+        from . import paper
+        return paper.main(argv[1:])
     outdir = Path(argv[0]) if argv else paths.FIGURES_DIR
     specs = load_all()
     n = len(specs)

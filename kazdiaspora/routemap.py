@@ -764,7 +764,7 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     if not len(mroutes):
         raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
     n = len(spec.panels)
-    fig = plt.figure(figsize=(style.WIDTH_IN, spec.height), layout="constrained")
+    fig = plt.figure(figsize=style.figsize(spec.height), layout="constrained")
     if spec.layout == "inset":
         gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.74], width_ratios=[1.15, 1.0])
         axes = [fig.add_subplot(gs[0, :]), fig.add_subplot(gs[1, 0])]

@@ -987,7 +987,7 @@ def _quota_alt(d: pd.DataFrame) -> str:
           caption=_quota_caption, alt=_quota_alt)
 def return_quotas_settlement():
     qa, settle = quota_data()
-    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=(style.WIDTH_IN, 7.2), layout="constrained")
+    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=style.figsize(7.2), layout="constrained")
     gs = fig.add_gridspec(3, 2, height_ratios=[1, 1, 1.05])
     ax_f = fig.add_subplot(gs[0, :])
     ax_p = fig.add_subplot(gs[1, :], sharex=ax_f)

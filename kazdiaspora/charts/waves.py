@@ -97,7 +97,7 @@ def waves_timeline():
     w = d[d.row_type == "wave"].reset_index(drop=True)
     f = d[d.row_type == "figure"]
     n = len(w)
-    fig = plt.figure(figsize=(style.WIDTH_IN, 0.4 * n + 1.7), layout="constrained")
+    fig = plt.figure(figsize=style.figsize(0.4 * n + 1.7), layout="constrained")
     gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.24], wspace=0.02)
     ax0, ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     lax = fig.add_subplot(gs[1, :])
