@@ -1,7 +1,7 @@
 # The Kazakh Diaspora book. Two commands do everything on a fresh machine with Python 3.11:
 #   make book   — create .venv, install requirements.txt, execute changed notebooks, build _build/html
 #   make test   — the whole test suite (unit tests, nbval, strict book build, offline, browser)
-# Other targets: execute, figures, pdf, map-layers, benchmark, lock, clean.
+# Other targets: execute, figures, paper-figures, pdf, lab, map-layers, benchmark, lock, clean.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -9,8 +9,10 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 JBFLAGS := -W -n --keep-going
+# `make test` in parallel (pytest-xdist); notebooks and the build of the repository stay on one worker
+TEST_JOBS ?= 2
 
-.PHONY: book execute build test figures pdf map-layers benchmark lock clean validate sysdeps
+.PHONY: book execute build test figures paper-figures paper-check pdf map-layers benchmark lock clean validate sysdeps lab
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the book needs Python 3.11)"; exit 1; }
@@ -20,7 +22,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
 
-book: $(STAMP) execute build
+# Skipped when no input changed since the last successful `make book` (scripts/book_stamp.py).
+book: $(STAMP)
+	@if $(PY) scripts/book_stamp.py check; then echo "make book: no input changed since the last build; _build/html is up to date"; \
+	else $(MAKE) --no-print-directory execute build && $(PY) scripts/book_stamp.py save; fi
 
 validate: $(STAMP)
 	$(PY) -m kazdiaspora.data validate
@@ -35,20 +40,40 @@ build: $(STAMP)
 figures: $(STAMP)
 	$(PY) -m kazdiaspora.figures
 
+# the paper edition (figures/paper/, generated, not committed): see book/paper_figures.md
+paper-figures: $(STAMP)
+	bash scripts/install-system-deps.sh paper
+	$(PY) -m kazdiaspora.figures paper
+
+# every figure's paper edition at both widths against the journal checks (not yet all passing: issue 16)
+paper-check: $(STAMP)
+	bash scripts/install-system-deps.sh paper
+	$(PY) -m pytest -p no:nbval -o addopts='' -m paper_all tests/test_paper.py
+
 sysdeps:
 	bash scripts/install-system-deps.sh test
+	bash scripts/install-system-deps.sh paper
 
 test: $(STAMP) sysdeps
-	bash scripts/offline.sh $(PY) -m pytest
+	bash scripts/offline.sh $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 pdf: $(STAMP)
 	bash scripts/build_pdf.sh $(PY)
+
+# JupyterLab on the chapters, with the book's kernel (the venv's python3 kernelspec comes first).
+# Extra options: make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+lab: $(STAMP)
+	JUPYTER_PREFER_ENV_PATH=1 JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(VENV)/bin/jupyter lab \
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+	  --MappingKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 map-layers: $(STAMP)
 	$(PY) scripts/build_map_layers.py
 
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
+	$(PY) -m kazdiaspora.weights _build/html
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sort -f > requirements.lock.tmp

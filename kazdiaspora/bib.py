@@ -2,7 +2,8 @@
 
 The book cites with sphinxcontrib-bibtex; the data layer checks that every ``source_key`` in
 ``data/`` is a key of the same file. Keys are read with a small scanner so that a duplicate or a
-malformed entry is reported with its line number; the full parse (``pybtex``) is used by the tests.
+malformed entry is reported with its line number, and the whole file is parsed with ``pybtex``
+at validation time, so a syntax error is reported with file and line before any chart runs.
 """
 from __future__ import annotations
 
@@ -17,29 +18,116 @@ _ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]*)\s*,", re.MULTILINE)
 class BibError(ValueError):
     """A problem in references.bib, naming the file and line."""
 
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+_CACHE: dict = {}
+
 
 def bib_keys(path: Path | None = None) -> dict[str, int]:
-    """Return ``{key: line_number}`` for every entry of the .bib file.
+    """Return ``{key: line_number}`` for every entry of the .bib file, after checking all of it.
 
-    Raises BibError for a missing file, an entry without a key, or a duplicate key.
+    Raises BibError (naming file and line) for a missing file, an entry without a key, a key given
+    twice (keys are compared without regard to case, as BibTeX and pybtex do), an entry whose
+    braces do not close before the next entry or the end of the file, or anything else the full
+    parser (pybtex) refuses.
     """
     path = Path(path or paths.BIBFILE)
     if not path.exists():
         raise BibError(f"{path}: bibliography file not found")
     trace.record(path)
-    text = path.read_text(encoding="utf-8")
+    stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+    if stamp in _CACHE:
+        return _CACHE[stamp]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BibError(f"{path}, line {line}: not valid UTF-8 (likely cause: saved in a legacy encoding)", line) from None
+    _check_braces(path, text)
     keys: dict[str, int] = {}
+    folded: dict[str, tuple[str, int]] = {}
     for m in _ENTRY.finditer(text):
         kind, key = m.group(1).lower(), m.group(2)
         if kind in {"comment", "preamble", "string"}:
             continue
         line = text.count("\n", 0, m.start()) + 1
         if not key:
-            raise BibError(f"{path}, line {line}: @{kind} entry has no key")
-        if key in keys:
-            raise BibError(f"{path}, line {line}: duplicate key '{key}' (first defined on line {keys[key]})")
+            raise BibError(f"{path}, line {line}: @{kind} entry has no key", line)
+        if key.lower() in folded:
+            first, fline = folded[key.lower()]
+            same = "" if first == key else f" (as '{first}'; keys differ only in case, which BibTeX treats as the same key)"
+            raise BibError(f"{path}, line {line}: duplicate key '{key}' (first defined on line {fline}){same}", line)
+        folded[key.lower()] = (key, line)
         keys[key] = line
+    # the full parse takes a third of a second: skip it for bytes that parsed before
+    import hashlib
+
+    ok = paths.BUILD_DIR / ".validated" / f"bib-{hashlib.sha256(raw).hexdigest()}"
+    if not ok.exists():
+        _parse_in_full(path, text, len(keys))
+        try:
+            ok.parent.mkdir(parents=True, exist_ok=True)
+            ok.touch()
+        except OSError:
+            pass
+    _CACHE.clear()
+    _CACHE[stamp] = keys
     return keys
+
+
+def _check_braces(path: Path, text: str) -> None:
+    """Every entry's braces close before the next ``@`` entry starts (a missing ``}`` would make
+    the parser swallow the following entry) and no ``}`` closes more than was opened."""
+    depth, opened = 0, 0
+    line = 1
+    at_line_start = True
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            at_line_start = True
+            continue
+        if ch == "@" and at_line_start:
+            if depth > 0:
+                raise BibError(f"{path}, line {opened}: the entry starting here is not closed before the next entry "
+                               f"on line {line} (likely cause: a missing closing brace '}}')", opened)
+            opened = line
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                raise BibError(f"{path}, line {line}: '}}' closes nothing (likely cause: one brace too many)", line)
+        if not ch.isspace():
+            at_line_start = False
+    if depth > 0:
+        raise BibError(f"{path}, line {opened}: the entry starting here is not closed at the end of the file "
+                       "(likely cause: a missing closing brace '}')", opened)
+
+
+def _parse_in_full(path: Path, text: str, n_keys: int) -> None:
+    from pybtex import errors as pybtex_errors
+    from pybtex.database import BibliographyDataError
+    from pybtex.database.input.bibtex import Parser
+    from pybtex.scanner import PybtexSyntaxError
+
+    strict = pybtex_errors.strict
+    pybtex_errors.set_strict_mode(True)
+    try:
+        data = Parser().parse_string(text)
+    except PybtexSyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise BibError(f"{path}, line {line}: {exc.args[0] if exc.args else exc} (pybtex)", line) from None
+    except BibliographyDataError as exc:
+        raise BibError(f"{path}: {exc} (pybtex)") from None
+    finally:
+        pybtex_errors.set_strict_mode(strict)
+    if len(data.entries) != n_keys:
+        raise BibError(f"{path}: pybtex reads {len(data.entries)} entries but the file has {n_keys} '@' entries "
+                       "(likely cause: an entry not starting on its own line)")
 
 
 _ENTRIES: dict | None = None
@@ -88,3 +176,20 @@ def short_cite(key: str) -> str:
         if len(who) > 48:
             who = who[:45].rstrip() + "\u2026"
     return f"{who} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
+
+
+def full_reference(key: str) -> str:
+    """One-line full reference for data files: 'Author. Title. Published where. Year. URL'."""
+    e = entries()[key]
+    f = e.fields
+    people = e.persons.get("author") or e.persons.get("editor") or []
+    who = "; ".join(_latex_to_text(str(p)) for p in people) or _latex_to_text(
+        f.get("shortauthor") or f.get("organization") or f.get("institution") or "")
+    parts = [who, _latex_to_text(f.get("title", ""))]
+    where = f.get("journal") or f.get("booktitle") or f.get("howpublished") or f.get("publisher") or ""
+    parts.append(_latex_to_text(where))
+    if f.get("year") and _latex_to_text(f["year"]) not in parts[-1]:
+        parts.append(_latex_to_text(f["year"]))
+    if f.get("url"):
+        parts.append(f["url"])
+    return ". ".join(p.rstrip(".") for p in parts if p) + "."

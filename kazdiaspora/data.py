@@ -20,7 +20,8 @@ checks every table and prints all problems.
 from __future__ import annotations
 
 import csv
-import json
+import datetime
+import io
 import math
 import re
 import sys
@@ -30,7 +31,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from . import paths, trace
+from . import checks, paths, trace
 from .bib import BibError, bib_keys
 
 
@@ -39,6 +40,7 @@ class DataError(ValueError):
 
     def __init__(self, file: str, line: int | None, column: str | None, message: str, row_id: str | None = None):
         self.file, self.line, self.column, self.row_id, self.reason = file, line, column, row_id, message
+        self.problems: list[Problem] = []
         where = file
         if line is not None:
             where += f", line {line}"
@@ -61,8 +63,49 @@ class Problem:
         return DataError(self.file, self.line, self.column, self.message, self.row_id)
 
 
-_INT = re.compile(r"^-?\d+$")
-_NUM = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+# plain ASCII decimal notation only (``\d`` would accept Persian, Devanagari or full-width digits)
+_INT = re.compile(r"-?[0-9]+")
+_NUM = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+
+def _number_hint(text: str) -> str:
+    """Why a cell is not a plain decimal number, when a likely cause is known."""
+    odd = [ch for ch in text if ch.isdigit() and not ch.isascii()]
+    if odd:
+        import unicodedata
+        return (f" (it holds the non-ASCII digit {odd[0]!r}, {unicodedata.name(odd[0], 'U+%04X' % ord(odd[0]))}; "
+                "likely cause: typed with a Persian/Arabic or full-width keyboard layout — type ASCII digits 0-9)")
+    if re.fullmatch(r"-?[0-9.]+[eE][-+]?[0-9]+", text):
+        return " (exponent notation; likely cause: a spreadsheet reformatted the number — write every digit, e.g. 1500000)"
+    if re.search(r"[0-9][,\u00a0\u202f ][0-9]{3}", text):
+        return " (thousands separators; write the digits only, e.g. 1250458)"
+    if re.fullmatch(r"-?[0-9]+,[0-9]+", text):
+        return " (decimal comma; write a decimal point, e.g. 12.4)"
+    return ""
+
+
+def check_date(text: str) -> str | None:
+    """None for a real calendar date YYYY, YYYY-MM or YYYY-MM-DD, else what is wrong."""
+    m = _DATE.fullmatch(text)
+    if not m:
+        return f"expected a date YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}"
+    y, mo, d = m.groups()
+    if mo is not None and not 1 <= int(mo) <= 12:
+        return f"{text!r} is not a calendar date: month {mo} (expected 01-12; likely cause: day and month swapped)"
+    if d is not None:
+        try:
+            datetime.date(int(y), int(mo), int(d))
+        except ValueError:
+            return f"{text!r} is not a calendar date: {y}-{mo} has no day {d}"
+    return None
+
+
+def date_after(a: str, b: str) -> bool:
+    """True when partial date ``a`` is certainly after ``b``: compared at the coarser precision
+    of the two (``2000-06`` is not after ``2000``; ``2001`` is after ``2000-12-31``)."""
+    n = min(len(a), len(b))
+    return a[:n] > b[:n]
 
 
 def _rel(path: Path) -> str:
@@ -82,11 +125,19 @@ class Package:
         if not dp_path.exists():
             raise DataError(_rel(dp_path), None, None, "data package descriptor not found")
         trace.record(dp_path)
-        try:
-            self.descriptor = json.loads(dp_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(_rel(dp_path), exc.lineno, None, f"not valid JSON: {exc.msg}") from None
+        from . import schema as _schema
+
+        descriptor, problems = _schema.check(dp_path, _rel(dp_path), self.data_dir)
+        if problems:
+            err = problems[0].error()
+            err.problems = problems
+            if len(problems) > 1:
+                err.args = (f"{err.args[0]} (and {len(problems) - 1} more problem(s) in the data package; "
+                            f"run `python -m kazdiaspora.data validate` to list them)",)
+            raise err
+        self.descriptor = descriptor
         self.resources = {r["name"]: r for r in self.descriptor["resources"]}
+        self._outlines: checks.Outlines | None = None
         self._raw: dict[str, tuple[list[str], list[tuple[int, dict[str, str]]]]] = {}
         self._bib: dict[str, int] | None = None
 
@@ -113,10 +164,13 @@ class Package:
             decoded = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
-            raise DataError(rel, line, None, "not valid UTF-8") from None
+            raise DataError(rel, line, None, f"not valid UTF-8 (byte {text[exc.start]:#04x}; likely cause: saved as "
+                                             "Windows-1251, Latin-1 or another legacy encoding — save as UTF-8)") from None
         if decoded.startswith("\ufeff"):
             raise DataError(rel, 1, None, "file starts with a byte-order mark; save as UTF-8 without BOM")
-        reader = csv.reader(decoded.splitlines(keepends=True), strict=True)
+        # newline="": only \n, \r and \r\n end a line (str.splitlines would also split on U+2028,
+        # form feed and others inside quoted cells and shift every later line number)
+        reader = csv.reader(io.StringIO(decoded, newline=""), strict=True)
         expected = [f["name"] for f in self.fields(name)]
         rows: list[tuple[int, dict[str, str]]] = []
         try:
@@ -126,6 +180,16 @@ class Package:
         except csv.Error as exc:
             raise DataError(rel, 1, None, f"malformed CSV: {exc}") from None
         if header != expected:
+            if len(header) == 1 and len(expected) > 1:
+                sep = next((d for d in (";", "\t", "|") if d in header[0]), None)
+                if sep:
+                    raise DataError(rel, 1, None, f"the header is one cell; likely cause: the file uses {sep!r} "
+                                                  "as delimiter — save it with commas (expected header: "
+                                                  f"{','.join(expected)})")
+            stripped = [h.strip() for h in header]
+            if stripped == expected:
+                bad = next(h for h in header if h != h.strip())
+                raise DataError(rel, 1, bad.strip(), f"column name {bad!r} has a leading or trailing space")
             missing = [c for c in expected if c not in header]
             extra = [c for c in header if c not in expected]
             if missing:
@@ -134,17 +198,24 @@ class Package:
                 raise DataError(rel, 1, extra[0], f"unexpected column (expected header: {','.join(expected)})")
             raise DataError(rel, 1, None, f"columns out of order (expected header: {','.join(expected)})")
         while True:
+            line = reader.line_num + 1          # first line of the record
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                raise DataError(rel, reader.line_num, None, f"malformed CSV: {exc}") from None
-            line = reader.line_num
+                raise DataError(rel, line, None, f"malformed CSV: {exc} (likely cause: a quote inside a cell "
+                                                 "not doubled, or a cell's closing quote missing)") from None
             if not cells:
                 raise DataError(rel, line, None, "blank line: remove it")
             if len(cells) != len(header):
-                raise DataError(rel, line, None, f"expected {len(header)} cells, found {len(cells)}")
+                hint = ""
+                if len(cells) > len(header):
+                    hint = " (likely cause: a comma inside a cell that is not quoted — quote the cell)"
+                elif len(cells) == 1 and any(d in cells[0] for d in (";", "\t")):
+                    hint = " (likely cause: a different delimiter than the comma)"
+                raise DataError(rel, line, None, f"expected {len(header)} cells, found {len(cells)}{hint}",
+                                cells[0] if cells else None)
             rows.append((line, dict(zip(header, cells))))
         self._raw[name] = (header, rows)
         return self._raw[name]
@@ -154,7 +225,7 @@ class Package:
             try:
                 self._bib = bib_keys(self.bibfile)
             except BibError as exc:
-                raise DataError(_rel(self.bibfile), None, None, str(exc)) from None
+                raise DataError(_rel(self.bibfile), exc.line, None, str(exc).split(": ", 1)[-1]) from None
         return self._bib
 
     # --------------------------------------------------------------- validation
@@ -163,7 +234,7 @@ class Package:
         try:
             header, rows = self.raw(name)
         except DataError as exc:
-            yield Problem(exc.file, exc.line, exc.column, exc.reason)
+            yield Problem(exc.file, exc.line, exc.column, exc.reason, exc.row_id)
             return
         rel = _rel(self.path(name))
         schema = self.resources[name]["schema"]
@@ -173,6 +244,14 @@ class Package:
         seen_pk: dict[tuple, int] = {}
         seen_unique: dict[str, dict[str, int]] = {n: {} for n, f in fields.items() if f.get("constraints", {}).get("unique")}
         id_col = pk[0] if len(pk) == 1 else None
+        patterns = {n: re.compile(f["constraints"]["pattern"], re.ASCII) for n, f in fields.items()
+                    if "pattern" in f.get("constraints", {})}
+        min_rows = schema.get("x-minRows", 1)
+        if len(rows) < min_rows:
+            yield Problem(rel, None, None, f"{len(rows)} data row(s); the table needs at least {min_rows} "
+                                           "(x-minRows in datapackage.json: what its chapter draws; likely cause: "
+                                           "rows deleted or the file cut short by an editor)")
+        parsed_rows: list[tuple[int, str | None, dict]] = []
         for line, row in rows:
             rid = row.get(id_col) if id_col else None
             parsed: dict[str, object] = {}
@@ -181,7 +260,8 @@ class Package:
                 c = f.get("constraints", {})
                 P = lambda msg, col=col: Problem(rel, line, col, msg, rid)  # noqa: E731
                 if text != text.strip():
-                    yield P(f"leading or trailing whitespace in {text!r}")
+                    yield P(f"leading or trailing whitespace in {text!r} (likely cause: a space typed before or "
+                            "after the value, or a line break pasted into the cell)")
                     continue
                 if text == "":
                     if c.get("required"):
@@ -190,28 +270,48 @@ class Package:
                     continue
                 ftype = f.get("type", "string")
                 if ftype == "integer":
-                    if not _INT.match(text):
-                        yield P(f"expected an integer, got {text!r}")
+                    if not _INT.fullmatch(text):
+                        yield P(f"expected an integer in ASCII digits, got {text!r}{_number_hint(text)}")
                         continue
                     val: object = int(text)
                 elif ftype == "number":
-                    if not _NUM.match(text):
-                        yield P(f"expected a number in plain decimal notation (no thousands separators, no units), got {text!r}")
+                    if not _NUM.fullmatch(text):
+                        yield P(f"expected a number in plain decimal notation (ASCII digits, a decimal point, no "
+                                f"thousands separators, no exponent, no units), got {text!r}{_number_hint(text)}")
                         continue
                     val = float(text)
-                    if not math.isfinite(val):
-                        yield P(f"expected a finite number, got {text!r}")
-                        continue
                 else:
                     val = text
                 if "enum" in c and text not in c["enum"]:
                     yield P(f"{text!r} is not one of the allowed values: {', '.join(c['enum'])}")
-                if "pattern" in c and not re.fullmatch(c["pattern"], text):
+                if col in patterns and not patterns[col].fullmatch(text):
                     yield P(f"{text!r} does not match the pattern {c['pattern']} ({f.get('description', '')})")
                 if "minimum" in c and isinstance(val, (int, float)) and val < c["minimum"]:
                     yield P(f"{text} is below the minimum {c['minimum']}")
                 if "maximum" in c and isinstance(val, (int, float)) and val > c["maximum"]:
                     yield P(f"{text} is above the maximum {c['maximum']}")
+                if "minLength" in c and len(text) < c["minLength"]:
+                    yield P(f"{text!r} is shorter than {c['minLength']} characters")
+                if "maxLength" in c and len(text) > c["maxLength"]:
+                    yield P(f"{text!r} is longer than {c['maxLength']} characters")
+                if f.get("x-date"):
+                    why = check_date(text)
+                    if why:
+                        yield P(why)
+                        continue
+                if "x-countryCode" in f:
+                    yield from (P(m) for m in self._country_problems(text, f["x-countryCode"]))
+                if "x-list" in f:
+                    spec = f["x-list"]
+                    items = text.split(spec["separator"])
+                    for it in items:
+                        if it not in spec["enum"]:
+                            yield P(f"{it!r} in the list {text!r} is not one of the allowed values: "
+                                    f"{', '.join(spec['enum'])} (separated by {spec['separator']!r}; likely cause: a "
+                                    "misspelling — the row would silently be left out)")
+                    dup = sorted({it for it in items if items.count(it) > 1})
+                    if dup:
+                        yield P(f"{dup[0]!r} listed twice in {text!r}")
                 if f.get("x-bibkey"):
                     try:
                         keys = self.bibkeys()
@@ -219,7 +319,9 @@ class Package:
                         yield Problem(exc.file, exc.line, exc.column, exc.reason)
                         return
                     if text not in keys:
-                        yield P(f"source key {text!r} is not in references.bib")
+                        near = [k for k in keys if k.lower() == text.lower()]
+                        hint = f" (did you mean {near[0]!r}? keys are case-sensitive)" if near else ""
+                        yield P(f"source key {text!r} is not in references.bib{hint}")
                 if col in seen_unique:
                     if text in seen_unique[col]:
                         yield P(f"duplicate value {text!r} (first on line {seen_unique[col][text]})")
@@ -231,8 +333,41 @@ class Package:
                 if key in seen_pk and not (len(pk) == 1 and pk[0] in seen_unique):
                     yield Problem(rel, line, pk[-1], f"duplicate primary key {key} (first on line {seen_pk[key]})", rid)
                 seen_pk.setdefault(key, line)
-            yield from _row_rules(rel, line, rid, parsed)
+            yield from _row_rules(rel, line, rid, parsed, row)
+            parsed_rows.append((line, rid, parsed))
         yield from self._foreign_key_problems(name, rel, rows, id_col)
+        yield from _repeat_problems(rel, parsed_rows)
+        if {"lon", "lat", "country_iso3"} <= set(fields):
+            yield from self._coordinate_problems(rel, parsed_rows)
+
+    def _country_problems(self, code: str, spec: dict) -> Iterator[str]:
+        pseudo = spec.get("pseudoCodes", [])
+        if code in pseudo:
+            return
+        if code not in checks.country_codes():
+            near = sorted(c for c in checks.country_codes() if sum(a != b for a, b in zip(c, code)) == 1)
+            hint = f"; did you mean {' or '.join(near[:4])}?" if near else ""
+            extra = f" or a pseudo-code declared for this column ({', '.join(pseudo)})" if pseudo else ""
+            yield f"{code!r} is not an ISO 3166-1 alpha-3 country code{extra}{hint}"
+            return
+        if spec.get("inMapLayer") and code not in self.outlines().countries():
+            yield (f"{checks.country_name(code)} ({code}) is not drawn in data/maps/countries.geojson, so a place in "
+                   "it cannot be placed on the maps (rebuild the layers with `make map-layers` to include it)")
+
+    def outlines(self) -> checks.Outlines:
+        if self._outlines is None:
+            self._outlines = checks.Outlines(self.data_dir / "maps")
+        return self._outlines
+
+    def _coordinate_problems(self, rel: str, parsed_rows) -> Iterator[Problem]:
+        out = self.outlines()
+        for line, rid, v in parsed_rows:
+            lon, lat, iso3 = v.get("lon"), v.get("lat"), v.get("country_iso3")
+            if lon is None or lat is None or not iso3 or iso3 not in out.countries():
+                continue
+            msg = out.check(lon, lat, iso3, v.get("admin1"))
+            if msg:
+                yield Problem(rel, line, "lon", msg, rid)
 
     def _foreign_key_problems(self, name, rel, rows, id_col) -> Iterator[Problem]:
         for fk in self.resources[name]["schema"].get("foreignKeys", []):
@@ -290,7 +425,7 @@ class Package:
         return df
 
 
-def _row_rules(rel: str, line: int, rid: str | None, v: dict) -> Iterator[Problem]:
+def _row_rules(rel: str, line: int, rid: str | None, v: dict, raw: dict | None = None) -> Iterator[Problem]:
     val, lo, hi = v.get("value"), v.get("value_low"), v.get("value_high")
     if lo is not None and hi is not None and lo > hi:
         yield Problem(rel, line, "value_low", f"value_low {lo:g} is greater than value_high {hi:g}", rid)
@@ -304,9 +439,67 @@ def _row_rules(rel: str, line: int, rid: str | None, v: dict) -> Iterator[Proble
         for col in ("value", "value_low", "value_high"):
             if v.get(col) is not None and v[col] > 100:
                 yield Problem(rel, line, col, f"{v[col]:g} percent is above 100", rid)
+    status = v.get("status")
+    if status in ("disputed", "probable_error", "excluded") and not v.get("status_note"):
+        yield Problem(rel, line, "status_note", f"a {status} row must say why in status_note", rid)
+    if v.get("correction") is not None and status != "probable_error":
+        yield Problem(rel, line, "correction", f"a correction is allowed only on a probable_error row (status is {status!r})", rid)
+    printed = v.get("as_printed")
+    if printed:
+        readings = checks.printed_numbers(printed)
+        if readings:
+            for col in ("value", "value_low", "value_high"):
+                x = v.get(col)
+                if x is not None and not checks.agrees(x, readings):
+                    yield Problem(rel, line, col, f"{col} {x:,.10g} does not agree with as_printed {printed!r} "
+                                  f"(which reads as {checks.shown(readings, x)} …; likely cause: a digit typed too "
+                                  "many or too few, or a unit word such as thousand/million/тыс./млн applied wrongly)",
+                                  rid)
     for a, b in (("year_start", "year_end"), ("date_start", "date_end"), ("date", "date_end")):
-        if v.get(a) is not None and v.get(b) is not None and str(v[a]) > str(v[b]):
-            yield Problem(rel, line, b, f"{b} {v[b]} is before {a} {v[a]}", rid)
+        if v.get(a) is None or v.get(b) is None:
+            continue
+        if isinstance(v[a], int) and isinstance(v[b], int):
+            after = v[a] > v[b]
+        else:
+            after = date_after(str(v[a]), str(v[b]))
+        if after:
+            yield Problem(rel, line, b, f"{b} {v[b]} is before {a} {v[a]} (periods run forward; likely cause: the "
+                                        "two swapped)", rid)
+
+
+# what makes two figure rows the same figure: same source, place, period, unit and value
+_SAME_PLACE = ("series", "group", "geography", "iso3", "subregion", "origin", "origin_iso3", "destination",
+               "place_id", "wave_id")
+_SAME_PERIOD = ("period", "year", "year_start", "year_end", "date_start", "date_end")
+_REPEAT = re.compile(r"\brepeat of ([a-z0-9][a-z0-9_\-]*)")
+
+
+def _repeat_problems(rel: str, parsed_rows) -> Iterator[Problem]:
+    """A figure entered twice is refused unless its note says ``repeat of <id of the first row>``
+    (a source that states the same figure in two places)."""
+    if not parsed_rows or "source_key" not in parsed_rows[0][2] or "unit" not in parsed_rows[0][2]:
+        return
+    first: dict[tuple, tuple[int, str | None]] = {}
+    ids = {rid for _, rid, _ in parsed_rows}
+    for line, rid, v in parsed_rows:
+        if v.get("value") is None and v.get("value_low") is None and v.get("value_high") is None:
+            continue
+        key = tuple(v.get(c) for c in ("source_key", *_SAME_PLACE, *_SAME_PERIOD, "unit", "value", "value_low", "value_high"))
+        marked = _REPEAT.search(v.get("note") or "")
+        if marked and marked.group(1) not in ids:
+            yield Problem(rel, line, "note", f"'repeat of {marked.group(1)}': no row has that id", rid)
+        if key in first:
+            fline, fid = first[key]
+            if not (marked and marked.group(1) == fid):
+                yield Problem(rel, line, "value", f"the same figure as row {fid!r} (line {fline}): same source, place, "
+                              "period, unit and value (likely cause: a row copied or entered twice — it would be "
+                              f"counted twice; if the source really states it twice, write 'repeat of {fid}' in the note)",
+                              rid)
+        else:
+            first[key] = (line, rid)
+            if marked:
+                yield Problem(rel, line, "note", f"marked 'repeat of {marked.group(1)}' but no earlier row states the "
+                              "same figure (same source, place, period, unit and value)", rid)
 
 
 # ---------------------------------------------------------------------- module API
@@ -349,8 +542,19 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] != "validate":
         print("usage: python -m kazdiaspora.data validate [DATA_DIR]", file=sys.stderr)
         return 2
-    pkg = Package(Path(argv[1])) if len(argv) > 1 else Package()
+    try:
+        pkg = Package(Path(argv[1]), Path(argv[1]).parent / "references.bib") if len(argv) > 1 else Package()
+    except DataError as exc:
+        for p in exc.problems or [Problem(exc.file, exc.line, exc.column, exc.reason, exc.row_id)]:
+            print(p.error())
+        print(f"data package refused: {len(exc.problems) or 1} problem(s); no table was checked")
+        return 1
     problems = validate_all(pkg)
+    try:
+        pkg.bibkeys()
+    except DataError as exc:
+        if not any(p.file == exc.file for p in problems):
+            problems.append(Problem(exc.file, exc.line, exc.column, exc.reason))
     for p in problems:
         print(p.error())
     n_rows = 0

@@ -73,6 +73,8 @@ def toc_notebooks() -> list[Path]:
             for v in node:
                 walk(v)
 
+    if toc.get("root"):
+        found.insert(0, toc["root"])  # the front page may be a notebook too
     walk(toc)
     out = []
     for f in found:

@@ -7,10 +7,11 @@ link to its chapter and a ready citation in plain text and BibTeX.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from . import bib, paths
-from .figures import BOOK_AUTHOR, BOOK_TITLE, BOOK_URL, BOOK_YEAR, LICENCE_URL
+from .figures import BOOK_AUTHOR, BOOK_TITLE, BOOK_URL, BOOK_VERSION, BOOK_YEAR, LICENCE_URL, data_label, label
 
 PAGE = paths.ROOT / "book" / "figures.md"
 
@@ -37,9 +38,48 @@ def chapter_title(stem: str) -> str:
     return stem
 
 
+_SHOW = re.compile(r"""figures\.show\(\s*["']([a-z0-9-]+)["']""")
+
+
+def numbered_chapters() -> list[str]:
+    """The notebooks of the numbered part of ``_toc.yml`` (the chapters), in order."""
+    import yaml
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    out = []
+    for part in toc.get("parts", []):
+        if part.get("numbered"):
+            out += [Path(c["file"]).stem for c in part.get("chapters", [])]
+    return out
+
+
+def figure_numbers() -> dict[str, str]:
+    """``{figure id: "2.3"}``: chapter number in the table of contents, then the figure's place in it.
+
+    This is the number Sphinx gives the figure (numfig, one counter per chapter); the browser test
+    checks that both agree.
+    """
+    import nbformat
+
+    out: dict[str, str] = {}
+    for i, stem in enumerate(numbered_chapters(), 1):
+        path = paths.NOTEBOOKS_DIR / f"{stem}.ipynb"
+        if not path.exists():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        n = 0
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                for fid in _SHOW.findall(cell.source):
+                    n += 1
+                    out[fid] = f"{i}.{n}"
+    return out
+
+
 def citation_text(meta: dict) -> str:
-    return (f"{BOOK_AUTHOR} ({BOOK_YEAR}). \u201c{meta['title']}\u201d [figure {meta['id']}]. "
-            f"In *{BOOK_TITLE}*. {BOOK_URL}. Licence: {meta['licence']}. "
+    num = f"Figure {meta['number']}" if meta.get("number") else f"figure {meta['id']}"
+    return (f"{BOOK_AUTHOR} ({BOOK_YEAR}). \u201c{meta['title']}\u201d [{num}]. "
+            f"In *{BOOK_TITLE}*. Version {BOOK_VERSION}. {BOOK_URL}. Licence: {meta['licence']}. "
             f"Data: {'; '.join(bib.short_cite(k) for k in meta['sources'])}.")
 
 
@@ -49,7 +89,7 @@ def citation_bibtex(meta: dict) -> str:
         f"@misc{{{key},",
         f"  author       = {{{{{BOOK_AUTHOR}}}}},",
         f"  title        = {{{meta['title']}}},",
-        f"  howpublished = {{Figure {meta['id']} in: {BOOK_TITLE}}},",
+        f"  howpublished = {{Figure {meta.get('number') or meta['id']} in: {BOOK_TITLE}, version {BOOK_VERSION}}},",
         f"  year         = {{{BOOK_YEAR}}},",
         f"  url          = {{{BOOK_URL}}},",
         f"  note         = {{Licence: {meta['licence']}. Data sources: {', '.join(meta['sources'])}}}",
@@ -59,8 +99,17 @@ def citation_bibtex(meta: dict) -> str:
 
 def render_page(figdir: Path | None = None) -> str:
     figdir = Path(figdir or paths.FIGURES_DIR)
-    metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))]
-    metas.sort(key=lambda m: (m["chapter"], m["id"]))
+    metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))
+             if not p.name.endswith(".hotspots.json")]
+    numbers = figure_numbers()
+    for m in metas:
+        m["number"] = numbers.get(m["id"])
+
+    def order(m):
+        n = m["number"]
+        return (m["chapter"], tuple(int(x) for x in n.split(".")) if n else (999,), m["id"])
+
+    metas.sort(key=order)
     rel = "../figures"
     out = [HEADER.format(licence_url=LICENCE_URL)]
     chapter = None
@@ -70,8 +119,11 @@ def render_page(figdir: Path | None = None) -> str:
             out.append(f"## {chapter_title(chapter)}\n\nFrom the chapter {{doc}}`../notebooks/{chapter}`.\n\n")
         fid = m["id"]
         f = {k: f"{rel}/{v}" for k, v in m["files"].items()}
-        out.append(f"(fig-{fid})=\n### {m['title']}\n\n")
-        out.append(f"```{{image}} {f['png']}\n:alt: {m['alt']}\n:width: 85%\n```\n\n")
+        head = f"Figure {m['number']}. " if m["number"] else ""
+        out.append(f"({data_label(fid)})=\n### {head}{m['title']}\n\n")
+        out.append(f"```{{image}} {f['png']}\n:alt: {m['alt']}\n:class: kaz-thumb\n```\n\n")
+        if m["number"]:
+            out.append(f"In its chapter: {{numref}}`Figure %s <{label(fid)}>`. ")
         out.append(f"{m['caption']} *{m['source_line']}*\n\n")
         out.append(f"Download: {{download}}`PNG <{f['png']}>` · {{download}}`SVG <{f['svg']}>` · "
                    f"{{download}}`PDF <{f['pdf']}>` · {{download}}`data (CSV, {m['rows']} rows) <{f['csv']}>`"

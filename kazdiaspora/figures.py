@@ -15,7 +15,8 @@ the licence; :func:`export` writes PNG (300 dpi), SVG, PDF and the CSV of the pl
 ``figures/`` with stable names, byte-identical run after run, atomically (nothing half-written
 is left if anything fails); :func:`show` does both from a notebook and displays the figure as
 Markdown with its alt text, caption, source line and download links.
-``python -m kazdiaspora.figures`` regenerates every figure outside Jupyter.
+``python -m kazdiaspora.figures`` regenerates every figure outside Jupyter;
+``python -m kazdiaspora.figures paper`` writes their paper edition (:mod:`kazdiaspora.paper`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import importlib
 import io
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -32,14 +34,16 @@ from typing import Callable
 
 import pandas as pd
 
-from . import bib, paths, style
+from . import bib, evidence, hotspots, identity, paths, style
 
-LICENCE = "CC BY 4.0"
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-BOOK_TITLE = "The Kazakh Diaspora: Estimates, Migration Routes and Return"
-BOOK_AUTHOR = "Kazakh Diaspora Book contributors"
-BOOK_YEAR = "2026"
-BOOK_URL = "https://github.com/kazakh-diaspora/kazakh-diaspora-book"
+# The book's identity comes from book.yml (kazdiaspora.identity), the one place for it.
+LICENCE = identity.BOOK.licence
+LICENCE_URL = identity.BOOK.licence_url
+BOOK_TITLE = identity.BOOK.title
+BOOK_AUTHOR = identity.BOOK.author
+BOOK_YEAR = identity.BOOK.year
+BOOK_URL = identity.BOOK.url
+BOOK_VERSION = identity.BOOK.version
 FORMATS = ("png", "svg", "pdf", "csv")
 CHART_MODULES = (
     "kazdiaspora.charts.population",
@@ -124,15 +128,52 @@ def render(fig_id: str) -> Rendered:
     spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
     with style.book_style():
         fig, data = spec.build()
+        unify_title(fig, spec.title)
         freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
-        cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
-        line = "Source: " + "; ".join(cites) + \
-               f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
+        data = evidence.annotate(data, id_col=_id_column(data))
+        evidence.check_plotted(data)
+        line = source_line(spec, keys)
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
     return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
+
+
+def _id_column(data: pd.DataFrame) -> str:
+    """The column naming the data row each plotted row shows (route maps name it magnitude_id)."""
+    return "id" if "id" in data.columns else ("magnitude_id" if "magnitude_id" in data.columns else "id")
+
+
+_PANEL = re.compile(r"^[A-Z]\.\s")
+
+
+def unify_title(fig, title: str) -> None:
+    """Give the image the figure's one title, the same as its caption, the figures page and the citation.
+
+    A chart draws its heading either as the figure's suptitle or, for a single chart, as the title
+    of its only titled axes; that heading is replaced by the registered title (wrapped to the
+    figure's width). Panel titles ("A. ...") and titles of several panels are left alone.
+    """
+    import textwrap
+
+    width = max(30, int(fig.get_figwidth() * 12.5))
+    text = "\n".join(textwrap.wrap(title, width))
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text().strip():
+        sup.set_text(text)
+        return
+    titled = [(ax, loc) for ax in fig.axes for loc in ("center", "left", "right") if ax.get_title(loc=loc).strip()]
+    if len(titled) == 1 and not _PANEL.match(titled[0][0].get_title(loc=titled[0][1])):
+        ax, loc = titled[0]
+        ax.set_title(text, loc=loc)
+
+
+def source_line(spec: FigureSpec, keys: list[str]) -> str:
+    """"Source: A; B. Figure: <book>, <licence>." for the source keys of the plotted data."""
+    cites = list(dict.fromkeys(bib.short_cite(k) for k in keys))  # one label once, in order
+    return "Source: " + "; ".join(cites) + \
+        f". Figure: {BOOK_TITLE}, {LICENCE if spec.licence == LICENCE else spec.licence}."
 
 
 def freeze_layout(fig):
@@ -144,6 +185,9 @@ def freeze_layout(fig):
     """
     engine = fig.get_layout_engine()
     if engine is not None and engine.__class__.__name__ != "PlaceHolderLayoutEngine":
+        if style.edition().paper:  # paper edition: no title, legends that fit the column
+            from . import paper
+            paper.reflow(fig)
         fig.canvas.draw()
         fig.set_layout_engine("none")
     return fig
@@ -189,6 +233,9 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
     payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
     if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
         payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    # where each plotted row is drawn in the PNG, for the book's interactive layer (kazdiaspora.hotspots)
+    payload["hotspots.json"] = (json.dumps(hotspots.payload(r.spec.id, r.fig, r.data), indent=0,
+                                           ensure_ascii=False, sort_keys=True) + "\n").encode()
     tmp: dict[str, Path] = {}
     try:
         for ext, blob in payload.items():
@@ -217,18 +264,44 @@ def anchor(title: str) -> str:
     return default_slugify(title)
 
 
+def label(fig_id: str) -> str:
+    """The cross-reference target of a figure in its chapter: ``{numref}`fig-<id>``` gives "Figure 2.3"."""
+    return f"fig-{fig_id}"
+
+
+def data_label(fig_id: str) -> str:
+    """The target of a figure's entry (downloads, citation) on the Figures and data page."""
+    return f"figdata-{fig_id}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 class FigureDisplay:
-    """What a notebook cell shows: Markdown with the image, alt text, caption and links."""
+    """What a notebook cell shows: a numbered MyST figure with alt text, caption, source line and links.
+
+    The Markdown is a ``{figure}`` directive named :func:`label`, so Sphinx numbers it (Figure 2.3)
+    and the prose can refer to it with ``{numref}``. The caption's first paragraph is the figure's
+    one title; the legend holds the caption text, the source line and a link to the figure's entry
+    on the Figures and data page. The image is the 300-dpi PNG of ``figures/``; the book's Sphinx
+    extension serves it to the screen at screen resolution (``kazdiaspora.sphinxext``).
+    """
 
     def __init__(self, r: Rendered, rel_figdir: str = "../figures", figures_page: str = "../book/figures.md"):
         self.r, self.rel, self.page = r, rel_figdir, figures_page
 
     def _repr_markdown_(self) -> str:
         r, fid = self.r, self.r.spec.id
-        alt = r.alt.replace("[", "(").replace("]", ")")
-        return (f"![{alt}]({self.rel}/{fid}.png)\n\n"
-                f"**{r.spec.title}.** {r.caption} *{r.source_line}* "
-                f"[Download PNG, SVG, PDF and the data (CSV), and cite this figure]({self.page}#{anchor(r.spec.title)}).\n")
+        alt = _one_line(r.alt)
+        return (f":::{{figure}} {self.rel}/{fid}.png\n"
+                f":name: {label(fid)}\n"
+                f":alt: {alt}\n"
+                f":figclass: kaz-figure\n\n"
+                f"{_one_line(r.spec.title)}\n\n"
+                f"{_one_line(r.caption)} *{_one_line(r.source_line)}* "
+                f"{{ref}}`Download PNG, SVG, PDF and the data (CSV), and cite this figure <{data_label(fid)}>`.\n"
+                f":::\n")
 
     def __repr__(self) -> str:
         return f"Figure {self.r.spec.id}: {self.r.spec.title}"
@@ -249,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib.pyplot as plt
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "paper":  # the paper edition: python -m kazdiaspora.figures paper --help
+        from . import paper
+        return paper.main(argv[1:])
     outdir = Path(argv[0]) if argv else paths.FIGURES_DIR
     specs = load_all()
     n = len(specs)

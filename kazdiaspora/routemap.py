@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import basemap, data, style
+from . import basemap, data, hotspots, style
 
 # ---------------------------------------------------------------------------------- constants
 WAVE_PALETTE = (
@@ -580,12 +580,14 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         poly, style_ = _arrowhead(r.kind, tip, d, head_l, head_w)
         if style_ == "chevron":
             dd = to_data(poly)
-            ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=max(1.2, lw * 0.8), solid_joinstyle="miter",
-                    solid_capstyle="butt", zorder=5.5)
+            hotspots.tag(ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=max(1.2, lw * 0.8), solid_joinstyle="miter",
+                                 solid_capstyle="butt", zorder=5.5), r.route_id)  # the arrowhead names the route
         else:
-            ax.add_patch(Polygon(to_data(poly), closed=True, facecolor=r.colour if style_ == "filled" else "white",
-                                 edgecolor=r.colour if style_ == "hollow" else "white",
-                                 linewidth=1.0 if style_ == "hollow" else 0.4, zorder=5.5))
+            hotspots.tag(ax.add_patch(Polygon(to_data(poly), closed=True,
+                                              facecolor=r.colour if style_ == "filled" else "white",
+                                              edgecolor=r.colour if style_ == "hollow" else "white",
+                                              linewidth=1.0 if style_ == "hollow" else 0.4, zorder=5.5)),
+                         r.route_id)  # the arrowhead names the route
         heads.append((r.route_id, (poly[:, 0].min(), poly[:, 1].min(), poly[:, 0].max(), poly[:, 1].max())))
     # obstacles: arrowheads, place markers, then wave numbers, then labels
     # route lines resampled every point: a label tells which line is nearest from these
@@ -642,12 +644,14 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         for r in sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id)):
             fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
                            key=lambda f: (abs(f - 0.5), f))
-            placer.place_along(paths[r.route_id], r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
+            art = placer.place_along(paths[r.route_id], r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
                                own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
                                others=np.vstack([inner[o] for o in inner if o != r.route_id] + [np.empty((0, 2))]),
                                core=inner[r.route_id],
                                fontweight="bold", color=rgb_darker(r.colour, 0.7),
                                zorder=8.5)
+            # the figure in people names its row of wave_figures (the route's row where it has none)
+            hotspots.tag(art, r.magnitude_id if isinstance(r.magnitude_id, str) and r.magnitude_id else r.route_id)
     # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
     # the line where the route is too short to carry it without hiding the line)
     numbers = {}
@@ -680,7 +684,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         cd = to_data(c)
         rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
         circ = Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5)
-        ax.add_patch(circ)
+        hotspots.tag(ax.add_patch(circ), r.route_id)  # the wave number names its route too
         ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=FONT,
                 fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
         placer.placed.append(box)
@@ -919,7 +923,7 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     if not len(mroutes):
         raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
     n = len(spec.panels)
-    fig = plt.figure(figsize=(style.WIDTH_IN, spec.height), layout="constrained")
+    fig = plt.figure(figsize=style.figsize(spec.height), layout="constrained")
     if spec.layout == "inset":
         gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.74], width_ratios=[1.15, 1.0])
         axes = [fig.add_subplot(gs[0, :], label="map"), fig.add_subplot(gs[1, 0], label="map")]

@@ -9,6 +9,7 @@ background, so it stays legible on the book's dark theme.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -94,6 +95,63 @@ RC = {
 }
 
 
+# The paper edition (kazdiaspora.paper): one freely licensed sans-serif metric-compatible with
+# Arial/Helvetica (Liberation Sans, Debian fonts-liberation2, installed by
+# scripts/install-system-deps.sh paper), DejaVu Sans as per-glyph fallback for the few characters
+# Liberation lacks (arrows, triangles); text kept as text in SVG, fonts embedded as TrueType in
+# PDF and EPS.
+PAPER_FONT = "Liberation Sans"
+PAPER_RC = {
+    **RC,
+    "font.family": [PAPER_FONT, "DejaVu Sans"],
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "ps.useafm": False,
+}
+FIGURE_TITLE_PT = 10
+"""Size of a figure's own title (``fig.suptitle`` or a single axes' title): left out of the paper edition."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Where a figure is being drawn: the book (screen) or a paper edition of a given width."""
+    width_in: float = 6.5
+    paper: bool = False
+    height_scale: float = 1.0
+
+
+_EDITION = [Edition(WIDTH_IN)]
+
+
+def edition() -> Edition:
+    """The edition being drawn (the book's, unless inside :func:`paper_edition`)."""
+    return _EDITION[-1]
+
+
+@contextmanager
+def paper_edition(width_in: float, height_scale: float = 1.0):
+    """Draw figures for a journal column ``width_in`` inches wide, in the paper style.
+
+    Chart code needs nothing special: :func:`figsize` and :func:`new_figure` read the width, and
+    :func:`kazdiaspora.figures.freeze_layout` re-flows legends and leaves the title out before the
+    layout is fixed.
+    """
+    _EDITION.append(Edition(width_in, True, height_scale))
+    try:
+        with plt.rc_context(PAPER_RC):
+            yield _EDITION[-1]
+    finally:
+        _EDITION.pop()
+
+
+def figsize(height_in: float) -> tuple[float, float]:
+    """``(width, height)`` in inches of a figure of the current edition (``height_in`` as designed
+    for the book's width; a paper edition may scale it)."""
+    e = edition()
+    return (e.width_in, height_in * e.height_scale)
+
+
 def apply() -> None:
     """Apply the book style globally (notebooks call this through ``kazdiaspora.figures``)."""
     plt.rcParams.update(RC)
@@ -101,13 +159,15 @@ def apply() -> None:
 
 @contextmanager
 def book_style():
-    with plt.rc_context(RC):
+    """The book's rc settings (the paper style inside :func:`paper_edition`)."""
+    with plt.rc_context(PAPER_RC if edition().paper else RC):
         yield
 
 
-def new_figure(height_in: float, width_in: float = WIDTH_IN, **kwargs):
-    """A figure of the book's width; ``kwargs`` go to ``plt.subplots``."""
-    return plt.subplots(figsize=(width_in, height_in), **kwargs)
+def new_figure(height_in: float, width_in: float | None = None, **kwargs):
+    """A figure of the edition's width (the book's: :data:`WIDTH_IN`); ``kwargs`` go to ``plt.subplots``."""
+    w, h = figsize(height_in)
+    return plt.subplots(figsize=(width_in or w, h), **kwargs)
 
 
 def add_source_line(fig, text: str) -> None:

@@ -21,6 +21,16 @@ downloaded browser, works offline), and report:
 * ``dark-figure`` — in dark mode, a figure that does not show as a light card (its corners, sampled
   in the screenshot, are dark: the figure would be unreadable on the dark background).
 
+Reading checks (:func:`check_reading`, issue 14) open every page at phone width
+(:data:`PHONE`, mobile emulation) and report:
+
+* ``sideways-scroll`` — the page is wider than the screen (something pushes it sideways);
+* ``figure-not-zoomable`` — a figure image that does not open in the full-screen viewer, or opens
+  no larger than on the page, or cannot be zoomed to its full size;
+* ``code-above-figure`` — a code cell shown to the reader in or just above a figure's cell;
+* ``unnumbered-figure`` — a ``<figure>`` without its number ("Figure 2.3");
+* ``unreferenced-figure`` — a figure that no link of its page refers to.
+
 Each page is saved as a screenshot in light mode (``<screenshots>/<page>.png``) and in dark mode
 (``<screenshots>/<page>.dark.png``). Run from the repository root::
 
@@ -58,6 +68,8 @@ MIN_DARK_CARD_BRIGHTNESS = 230
 #: script twice to every page (the second `const` fails; thebe is not used by the book).
 ALLOWED_JS_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 MAX_SCREENSHOT_HEIGHT = 12000
+#: The phone of the reading checks: CSS pixels of an ordinary phone held upright.
+PHONE = (390, 844)
 WINDOW = (1280, 2000)
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 CHROMIUM_FLAGS = (
@@ -587,6 +599,116 @@ def check_browser(root: Path, screenshots: Path | None, pages: list[Path] | None
     return sorted(set(problems)), results
 
 
+#: Run in a loaded page at phone width: sideways scroll, figures (number, references, code above),
+#: and every zoomable figure opened in the viewer, zoomed, closed.
+READING_PROBE = r"""
+(async () => {
+  const wait = ms => new Promise(r => setTimeout(r, ms));
+  const loaded = im => (im.complete && im.naturalWidth) ? null :
+      new Promise(r => { im.addEventListener('load', r); im.addEventListener('error', r); setTimeout(r, 8000); });
+  await wait(30);
+  const vw = Math.min(window.innerWidth, screen.width), de = document.documentElement;
+  const out = {vw, scrollWidth: de.scrollWidth, wide: [], figures: [], zoomable: []};
+  if (de.scrollWidth > vw + 1) {
+    for (const el of document.querySelectorAll('.bd-content *')) {
+      const b = el.getBoundingClientRect();
+      if (b.right > vw + 1 && b.width > 0 && !el.closest('[hidden]')) {
+        let p = el.parentElement, inner = false;
+        while (p) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') { inner = true; break; } p = p.parentElement; }
+        if (!inner) { out.wide.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') + ' ' + Math.round(b.right) + 'px'); if (out.wide.length >= 3) break; }
+      }
+    }
+  }
+  const links = [...document.querySelectorAll('.bd-content a[href]')];
+  for (const f of document.querySelectorAll('.bd-content figure')) {
+    const img = f.querySelector('img');
+    if (!img) continue;
+    const id = f.id || '';
+    const refs = id ? links.filter(a => !f.contains(a) && (a.getAttribute('href') || '').endsWith('#' + id)).length : 0;
+    const num = f.querySelector('.caption-number');
+    const cell = f.closest('.cell');
+    let code = !!(cell && cell.querySelector('.cell_input'));
+    const prev = cell && cell.previousElementSibling;
+    if (prev && prev.classList.contains('cell') && prev.querySelector('.cell_input') && !prev.querySelector('.cell_output')) code = true;
+    out.figures.push({src: img.getAttribute('src'), id, refs, number: num ? num.textContent.trim() : '', code});
+  }
+  for (const img of document.querySelectorAll('.bd-content img')) {
+    if (!(img.getAttribute('src') || '').includes('_images/')) continue;
+    const r = {src: img.getAttribute('src'), full: img.getAttribute('data-full') || '', opens: false, w: 0, fitW: 0, zoomW: 0,
+               pageW: img.getBoundingClientRect().width};
+    if (r.full && window.kazLightbox) {
+      img.click();
+      const box = document.querySelector('.kaz-lightbox');
+      const big = box && box.querySelector('.kaz-lb-img');
+      if (big) {
+        await loaded(big);
+        await wait(20);
+        r.opens = !box.hidden && getComputedStyle(box).display !== 'none';
+        r.w = big.naturalWidth; r.fitW = big.getBoundingClientRect().width;
+        window.kazLightbox.zoom(true); await wait(20);
+        r.zoomW = big.getBoundingClientRect().width;
+        window.kazLightbox.close();
+        r.closed = box.hidden;
+      }
+    }
+    out.zoomable.push(r);
+  }
+  return out;
+})()
+"""
+
+
+def check_reading(root: Path, pages: list[Path] | None = None, browser: Browser | None = None,
+                  size: tuple[int, int] = PHONE, timeout: float = 30.0) -> list[Problem]:
+    """Open every page at phone width and report sideways scroll, figures that cannot be opened
+    full screen and zoomed, code cells above figures, and figures without number or reference."""
+    root = Path(root).resolve()
+    pages = [Path(p).resolve() for p in (pages if pages is not None else list_pages(root))]
+    problems: list[Problem] = []
+    own = browser is None
+    b = browser or Browser(timeout=timeout, window=size)
+    try:
+        if own:
+            b.start()
+        session = b.new_tab()
+        b.call("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1],
+                                                      "deviceScaleFactor": 2, "mobile": True}, session)
+        for page in pages:
+            rel = page.relative_to(root).as_posix()
+            if re.search(r"<meta[^>]+http-equiv=[\"']?refresh", page.read_text(encoding="utf-8"), re.I):
+                continue  # a redirect (index.html): the page it leads to is checked itself
+            b.goto(session, page.as_uri())
+            r = b.evaluate(session, READING_PROBE, timeout=120)
+            if r["scrollWidth"] > r["vw"] + 1:
+                problems.append(Problem(rel, "sideways-scroll", f"page {r['scrollWidth']} px wide on a {r['vw']} px "
+                                        f"screen: {', '.join(r['wide']) or 'cause not found'}"))
+            for f in r["figures"]:
+                if not re.match(r"^(Figure|Fig\.) \d+(\.\d+)*", f["number"]):
+                    problems.append(Problem(rel, "unnumbered-figure", f"{f['src']} (id {f['id']!r})"))
+                if not f["refs"]:
+                    problems.append(Problem(rel, "unreferenced-figure", f"{f['src']}: no link on the page to #{f['id']}"))
+                if f["code"]:
+                    problems.append(Problem(rel, "code-above-figure", f"{f['src']}"))
+            for z in r["zoomable"]:
+                if not z["full"]:
+                    why = "no full-size image (data-full)"
+                elif not z["opens"]:
+                    why = "does not open in the full-screen viewer"
+                elif z["w"] < 1.5 * z["pageW"]:
+                    why = f"full-size image {z['w']} px is not larger than on the page ({z['pageW']:.0f} px)"
+                elif z["zoomW"] < min(z["w"], 2 * r["vw"]) - 1:
+                    why = f"zoomed to only {z['zoomW']:.0f} px (image {z['w']} px)"
+                elif not z.get("closed"):
+                    why = "the viewer does not close"
+                else:
+                    continue
+                problems.append(Problem(rel, "figure-not-zoomable", f"{z['src']}: {why}"))
+    finally:
+        if own:
+            b.close()
+    return sorted(set(problems))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "_build/html")
@@ -594,8 +716,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     problems = check_static(root)
     bproblems, results = check_browser(root, shots)
+    bproblems += check_reading(root)
     for r in results:
         print(f"{r.page}: {r.images} images, {r.seconds:.1f} s", file=sys.stderr)
+    try:  # the evidence layer (issue 15): hover/focus on marks, explorer, country profiles, weight
+        import evidence_check
+
+        bproblems += [] if evidence_check.main([str(root)]) == 0 else [Problem("evidence", "evidence-check", "see above")]
+    except ImportError:
+        pass
     for p in problems + bproblems:
         print(p)
     print(f"{len(results)} pages, {len(problems) + len(bproblems)} problems, screenshots in {shots} "

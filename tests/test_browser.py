@@ -6,13 +6,13 @@ show as a light card in dark mode. Saves screenshots of every page, light and da
 ``_build/screenshots/`` (look at them). The checker is ``tests/browser_check.py``; its own tests
 come first (a tiny synthetic site with known faults), then the book.
 
-The book is built incrementally first (``jupyter-book build .``, without -W: the strict build is
-tested elsewhere); set ``KAZ_BOOK_HTML=<dir>`` to check an existing build instead.
+The book checked is the one strict build of the test run (fixture ``built_book`` in
+``tests/conftest.py``, shared with tests/test_book.py); set ``KAZ_BOOK_HTML=<dir>`` to check an
+existing build instead.
 """
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +26,9 @@ import browser_check as bc  # noqa: E402
 from kazdiaspora import paths  # noqa: E402
 
 ROOT = paths.ROOT
-JB = Path(sys.executable).with_name("jupyter-book")
+
+# the built book is shared with tests/test_book.py: same worker under pytest-xdist
+pytestmark = pytest.mark.xdist_group("repository-build")
 
 GOOD_ALT = "Bar chart of the number of Kazakhs by country, China first, then Uzbekistan."
 
@@ -206,16 +208,12 @@ def test_browser_is_killed_on_failure(chromium):
 
 
 @pytest.fixture(scope="session")
-def book_html() -> Path:
+def book_html(request) -> Path:
     env = os.environ.get("KAZ_BOOK_HTML")
     if env:
         root = Path(env).resolve()
     else:
-        proc = subprocess.run([str(JB), "build", ".", "-n", "--keep-going"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=1200)
-        if proc.returncode != 0:
-            pytest.fail("jupyter-book build failed:\n" + (proc.stdout + proc.stderr)[-4000:])
-        root = paths.BUILD_DIR / "html"
+        root = request.getfixturevalue("built_book").html  # the one strict build of the test run
     assert (root / "index.html").is_file(), f"no built book in {root}"
     return root
 
@@ -243,7 +241,7 @@ def test_every_toc_page_is_built(book_html):
     missing = [f for f in files if not (book_html / f"{f}.html").is_file()]
     assert not missing, f"TOC pages not built: {missing}"
     pages = {p.relative_to(book_html).as_posix() for p in bc.list_pages(book_html)}
-    assert {f"{f}.html" for f in files} <= pages
+    assert {f"{f}.html" for f in files} - bc.SKIP_PAGES <= pages
 
 
 @pytest.mark.slow
@@ -253,8 +251,9 @@ def test_book_links_images_and_alt_text(book_html):
 
 
 def _figure_names(page: Path) -> set[str]:
+    """The figure ids of a page's images (the screen images are named <id>.<width>.<hash>.webp)."""
     info = bc.parse_html(page.read_text(encoding="utf-8"))
-    return {src.rsplit("/", 1)[-1] for src, _, _ in info.images if bc.is_figure(src)}
+    return {src.rsplit("/", 1)[-1].split(".", 1)[0] for src, _, _ in info.images if bc.is_figure(src)}
 
 
 @pytest.mark.slow
@@ -282,3 +281,136 @@ def test_book_in_the_browser(book_html, chromium):
         assert (shots / name).is_file() and (shots / name.replace(".png", ".dark.png")).is_file()
     assert not problems, "\n".join(map(str, problems))
     assert elapsed < 120, f"browser check took {elapsed:.0f} s"
+
+
+@pytest.mark.slow
+def test_evidence_layer_in_the_browser(book_html, chromium):
+    """Issue 15: marks identify themselves (hover and focus), the explorer searches and filters,
+    every country profile is reachable, and the interactive layer stays light."""
+    import evidence_check as ec
+
+    from kazdiaspora import explorer, profiles
+
+    ev = explorer.evidence_table()
+    chapters = sorted((book_html / "notebooks").glob("*.html"))
+    problems, figures_seen = [], set()
+    with bc.Browser(chromium) as b:
+        s = b.new_tab()
+        for page in chapters:
+            p, summary = ec.check_hotspots(b, s, book_html, page)
+            problems += p
+            for fid, info in summary.items():
+                figures_seen.add(fid)
+                assert info["hovered"] + info["covered"] == info["sampled"] and info["focused"] == info["sampled"], (fid, info)
+                assert info["hovered"] >= max(1, info["sampled"] // 2), (fid, info)
+        p, _ = ec.check_explorer(b, s, book_html, len(ev), ev["status"].value_counts().to_dict())
+        problems += p
+    from kazdiaspora import figures as kfig
+
+    assert figures_seen == set(kfig.load_all()), f"charts without a working layer: {set(kfig.load_all()) - figures_seen}"
+    names = [f"{profiles.page_name(i)}.html" for i in profiles.countries(ev)]
+    problems += ec.check_profiles_reachable(book_html, names, chapters)
+    for page in chapters:
+        w = ec.layer_weight(book_html, page)
+        assert w <= ec.MAX_LAYER_BYTES, f"{page.name}: the interactive layer adds {w:,} bytes"
+    assert not problems, "\n".join(map(str, problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading at phone width (issue 14)
+
+
+def _reading_site(tmp_path) -> Path:
+    import shutil
+
+    root = tmp_path / "html"
+    _png(root / "_images" / "big.png", size=(1600, 800))
+    _png(root / "_images" / "small.png", size=(400, 200))
+    (root / "_static").mkdir(parents=True)
+    for f in ("lightbox.js", "figures.css"):
+        shutil.copy(ROOT / "_static" / f, root / "_static" / f)
+    (root / "chapter").mkdir()
+    return root
+
+
+def _reading_page(body: str) -> str:
+    return _page(body, head="<meta name='viewport' content='width=device-width, initial-scale=1'>"
+                            "<link rel='stylesheet' href='../_static/figures.css'>"
+                            "<script src='../_static/lightbox.js' defer></script>")
+
+
+def _fig(fid: str, src: str, number: str | None = "Figure 1.1", full: str | None = None) -> str:
+    num = f"<span class='caption-number'>{number} </span>" if number else ""
+    data = f" data-full='{full}'" if full else ""
+    return (f"<figure class='kaz-figure' id='{fid}'><img src='{src}'{data} alt='{GOOD_ALT}'>"
+            f"<figcaption><p>{num}A title</p></figcaption></figure>")
+
+
+@pytest.mark.slow
+def test_reading_check_finds_the_planted_faults_at_phone_width(tmp_path, chromium):
+    root = _reading_site(tmp_path)
+    big = "../_images/big.png"
+    bad = root / "chapter" / "bad.html"
+    bad.write_text(_reading_page(
+        "<p>See <a href='#fig-a'>Figure 1.1</a> and <a href='#fig-c'>Figure 1.3</a>.</p>"
+        + _fig("fig-a", big, full=big)                                              # fine
+        + _fig("fig-b", big, number=None, full=big)                                 # unnumbered, unreferenced
+        + "<div class='cell'><div class='cell_input'><pre>figures.show('c')</pre></div>"
+        + "<div class='cell_output'>" + _fig("fig-c", big, "Figure 1.3", full=big) + "</div></div>"  # code above
+        + f"<p><img src='../_images/small.png' data-full='../_images/small.png' alt='{GOOD_ALT}'></p>"  # not larger
+        + f"<p><img src='{big}' style='max-width:100%' alt='{GOOD_ALT}'></p>"         # not zoomable
+        + "<div style='width:1200px'>a wide block</div>"                             # sideways
+        + "<div style='overflow-x:auto'><table style='width:1500px'><tr><td>x</td></tr></table></div>"  # fine
+    ), encoding="utf-8")
+    good = root / "chapter" / "good.html"
+    good.write_text(_reading_page(
+        "<p>See <a href='#fig-a'>Figure 1.1</a>.</p>" + _fig("fig-a", big, full=big)
+        + "<table class='kaz-table' style='width:1500px'><tr><td>a table that scrolls in its box</td></tr></table>"
+    ), encoding="utf-8")
+    problems = bc.check_reading(root, pages=[bad, good])
+    assert kinds(problems) == sorted([
+        ("chapter/bad.html", "unnumbered-figure"), ("chapter/bad.html", "unreferenced-figure"),
+        ("chapter/bad.html", "code-above-figure"),
+        ("chapter/bad.html", "figure-not-zoomable"), ("chapter/bad.html", "figure-not-zoomable"),
+        ("chapter/bad.html", "sideways-scroll"),
+    ]), "\n".join(map(str, problems))
+    text = "\n".join(map(str, problems))
+    assert "small.png: full-size image 400 px" in text and "no full-size image" in text
+    assert "px wide on a 390 px screen: div" in text, text
+
+
+@pytest.mark.slow
+def test_book_reads_on_a_phone(book_html, chromium):
+    """At 390 px: no page scrolls sideways, every figure opens full screen and zooms to full size,
+    no code cell stands above a figure, every figure is numbered and referred to on its page."""
+    problems = bc.check_reading(book_html)
+    assert not problems, "\n".join(map(str, problems))
+    chapters = sorted((book_html / "notebooks").glob("*.html"))
+    assert chapters
+    for page in chapters:
+        assert "caption-number" in page.read_text(encoding="utf-8"), page.name
+
+
+@pytest.mark.slow
+def test_search_finds_words_of_the_running_text(book_html, chromium):
+    """The search page finds a chapter by a word of its text that is not in any page title."""
+    import re as _re
+
+    page = sorted((book_html / "notebooks").glob("*.html"))[-1]
+    html = page.read_text(encoding="utf-8")
+    main = html.split("<main", 1)[-1]
+    paras = " ".join(_re.findall(r"<p>(.*?)</p>", main, _re.S))
+    body = _re.sub(r"<[^>]+>", " ", _re.sub(r"<a\b.*?</a>", " ", paras, flags=_re.S))
+    titles = " ".join(_re.findall(r"<title>(.*?)</title>", html)).lower()
+    words = [w for w in _re.findall(r"[A-Za-z]{9,}", body) if w.lower() not in titles]
+    assert words
+    counts = {w: words.count(w) for w in set(words)}
+    word = max(sorted(counts), key=lambda w: (counts[w], len(w)))  # the most used long word
+    with bc.Browser(chromium) as b:
+        s = b.new_tab()
+        b.goto(s, (book_html / "search.html").as_uri() + "?q=" + word)
+        hits = b.evaluate(s, "(async () => { for (let i = 0; i < 50; i++) { const li = document.querySelectorAll("
+                             "'#search-results li'); if (li.length) return [...li].map(l => l.querySelector('a')"
+                             ".getAttribute('href')); await new Promise(r => setTimeout(r, 200)); } return []; })()",
+                          timeout=30)
+    assert any(page.stem in h for h in hits), f"search for {word!r} found {hits}"

@@ -45,7 +45,7 @@ def test_export_is_byte_identical_and_complete(demo, tmp_path):
         figures.export(r, d)
         plt.close(r.fig)
     names = sorted(p.name for p in a.iterdir())
-    assert names == [f"{demo}.{e}" for e in ("csv", "json", "pdf", "png", "svg")]
+    assert names == [f"{demo}.{e}" for e in ("csv", "hotspots.json", "json", "pdf", "png", "svg")]
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs between two exports"
     assert b"Software" not in (a / f"{demo}.png").read_bytes()
@@ -98,14 +98,53 @@ def test_unknown_source_key_is_refused():
         figures.source_keys(pd.DataFrame({"value": [1]}))
 
 
-def test_display_markdown_has_alt_caption_and_download_link(demo):
+def test_display_is_a_numbered_figure_with_one_title_alt_caption_and_download_link(demo):
     r = figures.render(demo)
     md = figures.FigureDisplay(r)._repr_markdown_()
+    # the image carries the same single title as the caption
+    sup = r.fig._suptitle.get_text() if r.fig._suptitle else ""
+    ax_titles = [ax.get_title(loc=l) for ax in r.fig.axes for l in ("center", "left", "right")]
     plt.close(r.fig)
-    assert md.startswith("![Bar chart of 2 demo values.](../figures/test-demo-figure.png)")
-    assert "**A demo figure.** 2 rows plotted." in md
-    assert "(../book/figures.md#a-demo-figure)" in md
+    lines = md.splitlines()
+    assert lines[0] == ":::{figure} ../figures/test-demo-figure.png"
+    assert ":name: fig-test-demo-figure" in lines  # {numref} target: "Figure 1.2"
+    assert ":alt: Bar chart of 2 demo values." in lines
+    assert lines[-1] == ":::"
+    body = md.split("\n\n")
+    assert body[1] == "A demo figure"  # the caption's first paragraph is the one title
+    assert body[2].startswith("2 rows plotted.")
+    assert "<figdata-test-demo-figure>" in md
+    assert "A demo figure" in sup or "A demo figure" not in " ".join(ax_titles)
     assert repr(figures.FigureDisplay(r)) == "Figure test-demo-figure: A demo figure"
+
+
+def test_unify_title_replaces_the_drawn_heading_but_not_panel_titles():
+    fig, ax = style.new_figure(2.0)
+    ax.set_title("Another wording of the title")
+    figures.unify_title(fig, "The one title")
+    assert ax.get_title() == "The one title"
+    plt.close(fig)
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_title("A. First panel")
+    b.set_title("B. Second panel")
+    figures.unify_title(fig, "The one title")
+    assert (a.get_title(), b.get_title()) == ("A. First panel", "B. Second panel")
+    plt.close(fig)
+
+
+def test_figure_numbers_follow_the_chapters_and_the_show_calls():
+    nums = figpage.figure_numbers()
+    specs = figures.load_all()
+    assert set(nums) == set(specs), "every figure shown once in a numbered chapter"
+    chapters = figpage.numbered_chapters()
+    for fid, n in nums.items():
+        ch, k = n.split(".")
+        assert chapters[int(ch) - 1] == specs[fid].chapter, fid
+    by_chapter = {}
+    for fid, n in nums.items():
+        by_chapter.setdefault(n.split(".")[0], []).append(int(n.split(".")[1]))
+    for ch, ks in by_chapter.items():
+        assert sorted(ks) == list(range(1, len(ks) + 1)), f"chapter {ch}: numbers {sorted(ks)}"
 
 
 def test_register_rejects_bad_ids():
@@ -117,7 +156,7 @@ def test_every_registered_figure_is_exported_and_titles_are_unique():
     specs = figures.load_all()
     titles = [s.title for s in specs.values()]
     assert len(titles) == len(set(titles)), "figure titles must be unique (they are the page anchors)"
-    exported = {p.stem for p in paths.FIGURES_DIR.glob("*.json")}
+    exported = {p.stem for p in paths.FIGURES_DIR.glob("*.json") if not p.name.endswith(".hotspots.json")}
     assert exported == set(specs), f"figures/ out of sync with the registry: run `make figures` " \
                                    f"(missing {sorted(set(specs) - exported)}, stale {sorted(exported - set(specs))})"
     for fid, spec in specs.items():

@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import bib, data, style
+from .. import bib, data, evidence, hotspots, style
 from ..figures import freeze_layout, register
 from ..labels import boxes_overlap, spread_labels  # noqa: F401  (used here and by the tests)
 
@@ -93,9 +93,9 @@ def wrap(text: str, width: int) -> str:
 # Short names for sources inside charts where the author-year cite would be unclear (anonymous
 # or untitled entries, several 'Wikipedia contributors' entries). Labels only: no figures.
 SOURCE_LABELS = {
-    "ehistory_azerbaijanis": "e-history.kz portal (seed document)",
+    "ehistory_azerbaijanis": "e-history.kz portal (page on Azerbaijanis in Kazakhstan)",
     "gh_kz_census_script": "anonymous census data script",
-    "seed_iran_kazakhs": "article on the Kazakhs of Iran (seed document)",
+    "seed_iran_kazakhs": "article on the Kazakhs of Iran",
     "wp_azerbaijanis_kz": "English Wikipedia",
     "wp_zhanaozen": "English Wikipedia",
 }
@@ -243,7 +243,7 @@ def _scripts_caption(d: pd.DataFrame) -> str:
     n = d.groupby("script").size()
     named = ", ".join(d.loc[d["script"] != "cyrillic", "country"])
     cis = d.loc[d["note"].str.contains("CIS countries", regex=False), "country"].tolist()
-    return (f"Script used by Kazakh communities in {len(d)} host countries, as the seed paper describes it: "
+    return (f"Script used by Kazakh communities in {len(d)} host countries, as Askhat's paper describes it: "
             f"Arabic in {n.get('arabic', 0)}, Latin in {n.get('latin', 0)}, Cyrillic in {n.get('cyrillic', 0)}. "
             f"The paper names {named} and Mongolia; for Cyrillic it also says \u2018the CIS countries\u2019 "
             f"without naming them, so the {len(cis)} former-Soviet host countries shown "
@@ -310,6 +310,8 @@ def scripts_map():
         bb = t.get_window_extent(renderer)
         (x0, y0), (x1, y1) = inv.transform([(bb.x0, bb.y0), (bb.x1, bb.y1)])
         texts.append(t)
+        if iso in names:
+            hotspots.tag(t, iso)
         anchors.append((p.x, p.y))
         sizes.append((abs(x1 - x0) * 1.08, abs(y1 - y0) * 1.15))
     pos = spread_labels(anchors, sizes)
@@ -328,7 +330,7 @@ def scripts_map():
         handles.append(Patch(facecolor="none", edgecolor="none",
                              label="Italic name: not named by the paper (its \u2018CIS countries\u2019)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncols=3, fontsize=7.5,
-              title="Script Kazakh communities write in, as the seed paper describes it")
+              title="Script Kazakh communities write in, as Askhat's paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
     return freeze_layout(fig), plotted
 
@@ -348,16 +350,16 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
     other = d[d["date_source"] == "other"]
     first, last = d.iloc[0], d.iloc[-1]
     parts = [f"The {len(d)} World Kurultays of Kazakhs from {first['date'][:4]} to {last['date'][:4]}. "
-             f"Filled markers: dates printed in the seed paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
+             f"Filled markers: dates printed in Askhat's paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
     if len(other):
         o = other.iloc[0]
         pre = " a report published before the event" if "pre-event" in str(o["note"]) else " a news report"
-        parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which the seed paper mentions without a "
+        parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which Askhat's paper mentions without a "
                      f"date or place; its date and place ({format_date(o['date'])}, {o['place_as_printed']}) come "
                      f"from {source_label(o['source_key'])},{pre}. ")
     moved = d[(d["date_source"] == "seed") & (d["source_key"] != SEED_PAPER)]
     for r in moved.itertuples():
-        parts.append(f"The seed paper dates the {ordinal(r.number)} but names no place; the place comes from "
+        parts.append(f"Askhat's paper dates the {ordinal(r.number)} but names no place; the place comes from "
                      f"{source_label(r.source_key)}. ")
     parts.append("Places are given as each source prints them; a count of countries appears only where a source "
                  "reports it after the event.")
@@ -367,7 +369,7 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
 def _kurultay_alt(d: pd.DataFrame) -> str:
     items = "; ".join(f"{ordinal(r.number)} {format_date(r.date)} in {r.place_as_printed}" for r in d.itertuples())
     return (f"Timeline of the {len(d)} World Kurultays of Kazakhs: {items}. "
-            f"{(d['date_source'] == 'other').sum()} date comes from a news report rather than the seed paper and "
+            f"{(d['date_source'] == 'other').sum()} date comes from a news report rather than Askhat's paper and "
             f"is drawn with an open marker.")
 
 
@@ -382,6 +384,7 @@ def kurultays_timeline():
     levels = alternate_levels(list(d["x"]), min_gap=(hi - lo) * 0.22, n_levels=2)
     colour = style.OKABE_ITO["blue"]
     for (i, r), lv in zip(d.iterrows(), levels):
+        hotspots.row(ax, hotspots.key(r))
         seeded = r["date_source"] == "seed"
         ax.plot([r["x"]], [0], marker="o", markersize=9, zorder=4, color=colour,
                 markerfacecolor=colour if seeded else "white", markeredgewidth=1.8)
@@ -398,6 +401,7 @@ def kurultays_timeline():
         ax.text(r["x"], y * 0.6, "\n".join(lines), ha="center", va="bottom" if y > 0 else "top",
                 fontsize=7.5, linespacing=1.15,
                 fontstyle="normal" if seeded else "italic")
+    hotspots.done(ax)
     ax.set_ylim(-2.3, 2.5)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
@@ -406,7 +410,7 @@ def kurultays_timeline():
     ax.set_xlabel("Year")
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", linestyle="", color=colour, markersize=7, label="Date printed in the seed paper"),
+    handles = [Line2D([], [], marker="o", linestyle="", color=colour, markersize=7, label="Date printed in Askhat's paper"),
                Line2D([], [], marker="o", linestyle="", color=colour, markerfacecolor="white", markeredgewidth=1.6,
                       markersize=7, label="Date only in another source (see label)")]
     ax.legend(handles=handles, loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
@@ -431,7 +435,7 @@ def _survey_caption(d: pd.DataFrame) -> str:
     n_yes = int((d["answer"] == "Yes").sum())
     q = d["question_id"].nunique()
     c = d["iso3"].nunique()
-    return (f"Table 3 of the seed paper as a grid: {q} questions about the Kazakh diaspora in {c} host countries "
+    return (f"Table 3 of Askhat's paper as a grid: {q} questions about the Kazakh diaspora in {c} host countries "
             f"({', '.join(dict.fromkeys(d['country']))}). {n_yes} of {len(d)} cells are answered \u2018Yes\u2019. "
             "Questions are quoted as printed. The paper does not say how the answers were reached, and the "
             "table's last row (a general description, not a per-country answer) is left out.")
@@ -444,7 +448,7 @@ def _survey_alt(d: pd.DataFrame) -> str:
             "\u2018Yes\u2019 with a check mark.")
 
 
-@register("survey-grid", chapter=CHAPTER, title="The diaspora's position in four host countries (seed Table 3)",
+@register("survey-grid", chapter=CHAPTER, title="The diaspora's position in four host countries (Askhat's Table 3)",
           caption=_survey_caption, alt=_survey_alt)
 def survey_grid():
     d = survey_plotted()
@@ -454,6 +458,7 @@ def survey_grid():
     fig, ax = style.new_figure(0.6 * nq + 0.8, layout="constrained")
     yes_colour = style.OKABE_ITO["bluish_green"]
     for r in d.itertuples():
+        hotspots.row(ax, hotspots.key(r._asdict()))
         x, y = r.col, nq - r.row
         yes = r.answer == "Yes"
         ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
@@ -461,6 +466,7 @@ def survey_grid():
             alpha=0.25 if yes else 1, edgecolor=style.GREY, linewidth=0.6))
         ax.text(x + 0.5, y + 0.5, ("\u2713 " if yes else "") + r.answer, ha="center", va="center",
                 fontsize=9, fontweight="bold" if yes else "normal")
+    hotspots.done(ax)
     ax.set_xlim(0, nc)
     ax.set_ylim(0, nq)
     ax.set_xticks([c + 0.5 for c in countries["col"]], countries["country"], fontsize=8.5, fontweight="bold")
@@ -471,7 +477,7 @@ def survey_grid():
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
-    fig.suptitle("The diaspora in four host countries: seed paper, Table 3", x=0.01, ha="left",
+    fig.suptitle("The diaspora in four host countries: Askhat's paper, Table 3", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
     return freeze_layout(fig), d
 
@@ -548,8 +554,9 @@ def azerbaijanis_by_source():
     seen = set()
     open_sources = set(d.loc[d["note"].str.contains("tier D", regex=False), "source_key"])
     for (_, r), yy in zip(d.iterrows(), ys):
+        hotspots.row(ax, hotspots.key(r))
         colour, marker = style.KIND_STYLE[r["kind"]]
-        hollow = r["source_key"] in open_sources
+        ev = evidence.mark(r["kind"], evidence.grade_of(r["source_key"]), evidence.rows().loc[r["id"], "status"], 8)
         lb = _is_lower_bound(r)
         ax.plot([0, r["value"]], [yy, yy], color=colour, linewidth=1, alpha=0.6, zorder=2)
         key = (r["kind"], r["source_key"])
@@ -557,10 +564,11 @@ def azerbaijanis_by_source():
         if key not in seen:
             seen.add(key)
             lab = f"{style.KIND_LABEL[r['kind']]}: {r['source_label']}"
-        ax.plot([r["value"]], [yy], marker=">" if lb else marker, markersize=8, color=colour, linestyle="",
-                markerfacecolor="white" if hollow else colour, markeredgewidth=1.5, zorder=3, label=lab)
+        ev["marker"] = ">" if lb else marker
+        ax.plot([r["value"]], [yy], zorder=3, label=lab, **ev)
         ax.text(r["value"] + xmax * 0.015, yy, ("more than " if lb else "") + style.fmt_int(r["value"]),
                 va="center", ha="left", fontsize=8)
+    hotspots.done(ax)
     ax.set_yticks(ys, [_row_label(r) for _, r in d.iterrows()], fontsize=7.5)
     ax.invert_yaxis()
     ax.set_xlim(0, xmax)
@@ -618,9 +626,9 @@ def turning_points_plotted() -> pd.DataFrame:
 
 def _tp_caption(d: pd.DataFrame) -> str:
     tp = d[d["table"] == "turning_points"]
-    return (f"{len(tp)} turning points named in the seed documents, with the later World Kurultays added on one row "
+    return (f"{len(tp)} turning points named in the book's four source documents, with the later World Kurultays added on one row "
             f"({(d['table'] == 'kurultays').sum()} dates). Each row gives the date at the precision its source gives "
-            "and the source of that date; bars show events that lasted longer than a day. Where a seed document "
+            "and the source of that date; bars show events that lasted longer than a day. Where a source document "
             "names an event without printing its date, the date comes from another source, named on the row. The "
             "famine's years are those printed in the article on the Kazakhs of Iran; the data notes that other "
             "sources give a different start year.")
@@ -636,7 +644,7 @@ def _tp_alt(d: pd.DataFrame) -> str:
             + "; ".join(items) + ".")
 
 
-@register("turning-points-timeline", chapter=CHAPTER, title="Turning points named in the seed documents",
+@register("turning-points-timeline", chapter=CHAPTER, title="Turning points named in the four source documents",
           caption=_tp_caption, alt=_tp_alt)
 def turning_points_timeline():
     d = turning_points_plotted()
@@ -649,6 +657,7 @@ def turning_points_timeline():
     for i, lab in enumerate(rows):
         g = d[d["row_label"] == lab]
         for _, r in g.iterrows():
+            hotspots.row(ax, hotspots.key(r))
             name, colour, marker = THEME_STYLE[r["theme"]]
             if pd.notna(r["end"]) and r["end"] - r["start"] > 0.2:
                 ax.plot([r["start"], r["end"]], [i, i], color=colour, linewidth=5, solid_capstyle="butt", zorder=2)
@@ -657,6 +666,7 @@ def turning_points_timeline():
                     markerfacecolor="white" if hollow else colour, markeredgewidth=1.5, linestyle="", zorder=3,
                     label=name if r["theme"] not in seen else None)
             seen.add(r["theme"])
+        hotspots.done(ax)
         if len(g) == 1:
             r = g.iloc[0]
             sub = f"{r['date_text']} \u00b7 {r['source_label']}"
@@ -671,6 +681,6 @@ def turning_points_timeline():
     ax.set_xlabel("Year")
     ax.tick_params(axis="y", length=0)
     ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.12), ncols=4, fontsize=7.5,
-              title="Theme (open marker: date not printed in the seed paper)")
-    fig.suptitle("Turning points named in the seed documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
+              title="Theme (open marker: date not printed in the source document)")
+    fig.suptitle("Turning points named in the four source documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
     return freeze_layout(fig), d

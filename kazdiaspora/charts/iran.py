@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .. import bib, data, style
+from .. import bib, data, evidence, hotspots, style
 from ..figures import register
 
 CHAPTER = "03_iran_and_return"
@@ -302,8 +302,8 @@ def _community_caption(d: pd.DataFrame) -> str:
     return (f"Each marker is one figure from one source, as printed: the size of the Kazakh community "
             f"of Iran in persons (top) and in families (middle; not converted to persons). Figures "
             f"range from {fmt_num(lo)} to {fmt_num(hi)} persons and refer to different areas (the city "
-            f"of Gorgan, Golestan province, all Iran). Hollow markers ({len(unc)}) are the seed "
-            f"article's figures that the research pack could not corroborate; undated statements are "
+            f"of Gorgan, Golestan province, all Iran). Hollow markers ({len(unc)}) are the "
+            f"figures of the article on the Kazakhs of Iran that no other source confirms; undated statements are "
             f"in the right-hand column. The bottom strip shows dated events from the events table.")
 
 
@@ -314,7 +314,7 @@ def _community_alt(d: pd.DataFrame) -> str:
             f"{int(dated['year_end'].min())} and {int(dated['year_end'].max())}, one marker per source, "
             f"with a timeline of {int((d['layer'] == 'event').sum())} events below. Most dated figures "
             f"are between {fmt_num(dated['value'].min())} and {fmt_num(dated['value'].max())}; the "
-            f"seed's uncorroborated {fmt_num(p[p['uncorroborated']]['value'].max())} and an undated "
+            f"article's uncorroborated {fmt_num(p[p['uncorroborated']]['value'].max())} and an undated "
             f"blog range stand apart.")
 
 
@@ -325,7 +325,7 @@ def iran_community():
     pop, ev = community_data()
     places = _place_names()
     pop = pop.sort_values(["unit", "year_end", "id"], na_position="last").reset_index(drop=True)
-    pop["uncorroborated"] = [is_uncorroborated(n) for n in pop["note"]]
+    pop["uncorroborated"] = pop["status"].eq("uncorroborated")
     pop["bound"] = [bound(r) for _, r in pop.iterrows()]
     pop["scope"] = [scope_label(r, places) for _, r in pop.iterrows()]
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
@@ -350,9 +350,11 @@ def iran_community():
     dated["x"] = dated["x"] + dodge(list(zip(dated["x"], dated["value"], dated["unit"])), 1.4)
 
     def draw(ax, r, x, top=None):
+        hotspots.row(ax, r.id)
         col, _ = style.KIND_STYLE[r.kind]
         mk = smark[r.source_key]
-        face = "white" if r.uncorroborated else col
+        ev = evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status)
+        face = ev["markerfacecolor"]
         if pd.notna(r.value_low) and pd.notna(r.value_high) and pd.isna(r.value):
             hi = min(r.value_high, top) if top else r.value_high
             ax.plot([x, x], [r.value_low, hi], color=col, lw=2.2, solid_capstyle="butt")
@@ -375,6 +377,7 @@ def iran_community():
     top = point_max * 1.9
     for r in pers.itertuples():
         draw(ax_p, r, r.x)
+    hotspots.done(ax_p)
     x_last = float(dated["x1"].max()) + 1
     cut = float(dated["x0"].min()) + (x_last - float(dated["x0"].min())) / 2
     right = pers[pers["x"] >= cut]
@@ -400,10 +403,12 @@ def iran_community():
                            ha="left", arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.5,
                                                       shrinkA=0, shrinkB=4))
         an.set_in_layout(False)
+        hotspots.tag(an, r.id)
     for r in left.itertuples():
         an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(7, 0), textcoords="offset points",
                            fontsize=7.5, va="center", ha="left")
         an.set_in_layout(False)
+        hotspots.tag(an, r.id)
     ax_p.set_ylim(0, top)
     ax_p.set_ylabel("Kazakhs in Iran (persons)")
     ax_p.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
@@ -422,6 +427,7 @@ def iran_community():
         else:
             txt = fmt_num(r.value) + ("\nuncorro-\nborated" if r.uncorroborated else "")
             ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
+    hotspots.done(ax_u)
     ax_u.set_xlim(-0.6, len(und) - 0.4)
     ax_u.set_xticks([])
     ax_u.set_title("Undated", fontsize=9)
@@ -435,6 +441,7 @@ def iran_community():
         draw(ax_f, r, r.x)
         ax_f.annotate(f"{fmt_num(r.value)} families · {r.scope} · {r.period}", xy=(r.x, r.value),
                       xytext=(8, 0), textcoords="offset points", va="center", fontsize=7.5)
+    hotspots.done(ax_f)
     fmax = float(fam["value"].max()) if len(fam) else 1.0
     ax_f.set_ylim(0, fmax * 1.8)
     ax_f.set_yticks([0, fmax])
@@ -450,6 +457,7 @@ def iran_community():
     n = len(ev)
     mid = (float(ev["x0"].min()) + float(ev["x1"].max())) / 2
     for i, r in enumerate(ev.itertuples()):
+        hotspots.row(ax_e, r.id)
         y = n - 1 - i
         ax_e.barh(y, max(r.x1 - r.x0, 0.6), left=r.x0, height=0.55, color=style.OKABE_ITO["blue"])
         yr = r.date[:4] + (f"–{r.date_end[:4]}" if isinstance(r.date_end, str) and r.date_end[:4] != r.date[:4] else "")
@@ -457,6 +465,7 @@ def iran_community():
             ax_e.text(r.x1 + 1, y, f"{yr}  {r.label}", fontsize=7.5, va="center", ha="left")
         else:
             ax_e.text(r.x0 - 1, y, f"{r.label}  {yr}", fontsize=7.5, va="center", ha="right")
+    hotspots.done(ax_e)
     ax_e.set_ylim(-0.7, n - 0.3)
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
@@ -568,10 +577,12 @@ def iran_returnees():
         sub = ret[ret["unit"] == unit]
         ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
         for r in sub.itertuples():
+            hotspots.row(ax, r.id)
             col, _ = style.KIND_STYLE[r.kind]
             if r.span:
                 ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
             ax.plot(r.x, r.value, marker=smark[r.source_key], ms=7, mfc=col, mec=col, ls="none", zorder=3)
+        hotspots.done(ax)
         ax.set_yscale("log")
         lo, hi = float(sub["value"].min()), float(sub["value"].max())
         ax.set_ylim(10 ** (np.floor(np.log10(lo)) - 0.25), 10 ** (np.ceil(np.log10(hi)) + 0.35))
@@ -587,10 +598,10 @@ def iran_returnees():
                 dest = _destination(r.geography)
                 txt = f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
                 left = r.x > xmid
-                ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                hotspots.tag(ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
-                            ).set_in_layout(False)
+                            ), r.id).set_in_layout(False)
         ytxt = ax.get_ylim()[1] / 1.25
         ax.text(b0 + 0.4, ytxt, textwrap.fill(
             f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 46),
@@ -655,13 +666,13 @@ def return_origins_1990s():
     fig, ax = style.new_figure(3.4, layout="constrained")
     colors = [style.OKABE_ITO["vermillion"] if c == "IRN" else style.OKABE_ITO["sky_blue"] for c in o["origin_iso3"]]
     hatches = ["xx" if c == "IRN" else "" for c in o["origin_iso3"]]
-    bars = ax.barh(range(len(o)), o["value"], color=colors, edgecolor="black", lw=0.5)
+    bars = hotspots.tag(ax.barh(range(len(o)), o["value"], color=colors, edgecolor="black", lw=0.5), list(o["id"]))
     for b, h in zip(bars, hatches):
         b.set_hatch(h)
     ax.set_yticks(range(len(o)), [f"{n} ({c})" for n, c in zip(o["origin"], o["origin_iso3"])])
     for i, r in enumerate(o.itertuples()):
-        ax.text(r.value, i, f"  {fmt_num(r.value)}", va="center", fontsize=7.5,
-                fontweight="bold" if r.origin_iso3 == "IRN" else "normal")
+        hotspots.tag(ax.text(r.value, i, f"  {fmt_num(r.value)}", va="center", fontsize=7.5,
+                             fontweight="bold" if r.origin_iso3 == "IRN" else "normal"), r.id)
     ax.set_xlim(0, float(o["value"].max()) * 1.15)
     ax.xaxis.set_major_formatter(lambda v, _: fmt_num(v))
     ax.set_xlabel(f"Returnees to Kazakhstan, {o['period'].iloc[0]} (persons)")
@@ -698,9 +709,9 @@ def _share_caption(d: pd.DataFrame) -> str:
             f"A: share of the people granted returnee status within one year up to the release date "
             f"({p['source_key'].nunique()} releases, {p['date_end'].min()[:4]}\u2013{p['date_end'].max()[:4]}). "
             f"B: share of all returnees since 1991 ({c['source_key'].nunique()} sources). Iran is not "
-            f"published separately: it is part of \u2018other countries\u2019. Hollow markers in B are "
-            f"figures presented as shares since 1991 that match the period shares of A (flagged in the "
-            f"data). Lines only connect releases in time order.")
+            f"published separately: it is part of \u2018other countries\u2019. Crosses in B are "
+            f"figures presented as shares since 1991 that are the period shares of A (probable errors, "
+            f"shown as such). Lines only connect releases in time order.")
 
 
 def _share_alt(d: pd.DataFrame) -> str:
@@ -719,7 +730,9 @@ def _share_alt(d: pd.DataFrame) -> str:
           caption=_share_caption, alt=_share_alt)
 def return_origin_shares():
     d, excluded, other = share_data()
-    d["misreported"] = [is_misreported(n) for n in d["note"]]
+    # probable errors (period shares presented as shares since 1991) are shown as such, crossed
+    d["misreported"] = d["status"].eq("probable_error")
+    d["shown_as"] = np.where(d["misreported"], "error", "data")
     fig, (ax_a, ax_b, ax_l) = style.new_figure(6.6, nrows=3, layout="constrained",
                                                gridspec_kw=dict(height_ratios=[1, 1, 0.42]))
     ax_b.sharex(ax_a)
@@ -738,9 +751,10 @@ def return_origin_shares():
             ok = g[~g["misreported"]]
             lx, ly = break_gaps(ok["x"].tolist(), ok["value"].tolist(), 1.5)
             ax.plot(lx, ly, color=col, lw=0.8, alpha=0.6, ls="-" if series.endswith("period") else "--")
-            ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none")
+            hotspots.tag(ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none"), list(ok["id"]))
             bad = g[g["misreported"]]
-            ax.plot(bad["x"], bad["value"], marker=mk, ms=6.5, mfc="white", mec=col, mew=1.3, ls="none")
+            for bx_, by_, bid_ in zip(bad["x"], bad["value"], bad["id"]):
+                hotspots.tag(evidence.error_mark(ax, bx_, by_, size=6.5), bid_)
         ax.set_ylim(0, 100)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=9)
@@ -768,11 +782,11 @@ def return_origin_shares():
     ax_b.set_xlabel("Date of the release (end of the period counted)")
     handles = [Line2D([], [], color=ORIGIN_STYLE[o][0], marker=ORIGIN_STYLE[o][1], ms=5.5, lw=0.8,
                       label=ORIGIN_LABEL[o]) for o in ORIGINS]
-    handles.append(Line2D([], [], color=style.GREY, marker="o", mfc="white", ls="none", label="hollow: probably a period share"))
+    handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none", label="cross: probable error (a period share given as since 1991)"))
     ax_l.legend(handles=handles, loc="upper left", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
     return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
-                   "unit", "kind", "misreported", "source_key", "locator"]]
+                   "unit", "kind", "misreported", "shown_as", "source_key", "locator"]]
 
 
 # ------------------------------------------------------- 5. the national return, 1991 to today
@@ -839,7 +853,8 @@ def return_cumulative():
     for k in kinds:
         g = cum[cum["kind"] == k]
         col, mk = style.KIND_STYLE[k]
-        ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9)
+        hotspots.tag(ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9),
+                     list(g["id"]))
         for r in g[g["bound"] == "lower"].itertuples():
             lower_arrow(ax_a, r.x, r.value, col)
     # name the sources that stand apart from the official line
@@ -847,8 +862,8 @@ def return_cumulative():
     for r in cum[cum["kind"] != "official_statistics"].itertuples():
         ref = float(np.interp(r.x, off_x, off_y))
         if abs(r.value - ref) > 0.15 * ref:
-            ax_a.annotate(f"{source_label(r.source_key, 24)}: {fmt_num(r.value)}", xy=(r.x, r.value),
-                          xytext=(6, 0), textcoords="offset points", fontsize=7.5, va="center")
+            hotspots.tag(ax_a.annotate(f"{source_label(r.source_key, 24)}: {fmt_num(r.value)}", xy=(r.x, r.value),
+                                       xytext=(6, 0), textcoords="offset points", fontsize=7.5, va="center"), r.id)
     ax_a.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
     ax_a.set_ylim(0, float(cum["value"].max()) * 1.12)
     ax_a.set_ylabel("Returnees since 1991 (persons)")
@@ -862,13 +877,15 @@ def return_cumulative():
     for r in der.itertuples():
         if r.value <= 0:
             continue
-        ax_b.add_patch(Rectangle((r.x0, r.value / DERIVED_BAND), r.x1 - r.x0, r.value * (DERIVED_BAND - 1 / DERIVED_BAND),
+        hotspots.tag(ax_b.add_patch(Rectangle((r.x0, r.value / DERIVED_BAND), r.x1 - r.x0, r.value * (DERIVED_BAND - 1 / DERIVED_BAND),
                                  fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
-                                 lw=0.8, zorder=1))
+                                 lw=0.8, zorder=1)), r.id)
     for r in arr.itertuples():
+        hotspots.row(ax_b, r.id)
         col, mk = style.KIND_STYLE[r.kind]
         ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
         ax_b.plot(r.x1, r.value, marker=mk, ms=4.5, color=col, ls="none", zorder=3)
+    hotspots.done(ax_b)
     ax_b.set_yscale("log")
     vals = pd.concat([der["value"], arr["value"]])
     ax_b.set_ylim(10 ** np.floor(np.log10(vals[vals > 0].min())), 10 ** np.ceil(np.log10(vals.max())))
@@ -970,7 +987,7 @@ def _quota_alt(d: pd.DataFrame) -> str:
           caption=_quota_caption, alt=_quota_alt)
 def return_quotas_settlement():
     qa, settle = quota_data()
-    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=(style.WIDTH_IN, 7.2), layout="constrained")
+    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=style.figsize(7.2), layout="constrained")
     gs = fig.add_gridspec(3, 2, height_ratios=[1, 1, 1.05])
     ax_f = fig.add_subplot(gs[0, :])
     ax_p = fig.add_subplot(gs[1, :], sharex=ax_f)
@@ -981,8 +998,8 @@ def return_quotas_settlement():
         for role, g in sub.groupby("role", sort=True):
             col, mk, ms = ROLE_STYLE[role]
             xs = g["year"] + dodge(list(zip(g["year"], g["role"])), 0.35)
-            ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
-                    label=role, zorder=3)
+            hotspots.tag(ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
+                                 label=role, zorder=3), list(g["id"]))
         ax.set_ylabel(f"{unit} per year")
         ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
         ax.set_ylim(0, float(sub["value"].max()) * 1.12)
@@ -997,7 +1014,7 @@ def return_quotas_settlement():
     # C: shares by region in one release
     sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
     cols = [style.OKABE_ITO["vermillion"] if "Mangystau" in d else style.OKABE_ITO["sky_blue"] for d in sh["destination"]]
-    bars = ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5)
+    bars = hotspots.tag(ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5), list(sh["id"]))
     for b, d in zip(bars, sh["destination"]):
         b.set_hatch("xx" if "Mangystau" in d else "")
     ax_s.set_yticks(range(len(sh)), [d.replace(" oblast", "") for d in sh["destination"]])
@@ -1014,7 +1031,8 @@ def return_quotas_settlement():
     mg["x"] = [date_end_x(v) for v in mg["date_end"]]
     mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
     labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
-    ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]], edgecolor="black", lw=0.5)
+    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]],
+                           edgecolor="black", lw=0.5), list(mg["id"]))
     ax_m.set_yticks(range(len(mg)), [textwrap.fill(l, 24) for l in labels], fontsize=7.5)
     for i, v in enumerate(mg["value"]):
         ax_m.text(v, i, f" {fmt_num(v)}", va="center", fontsize=7.5)

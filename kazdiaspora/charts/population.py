@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import data, paths, style, trace
+from .. import data, evidence, hotspots, paths, style, trace
 from ..figures import register
 from ..labels import place_labels  # noqa: F401  (used here and by the tests)
 
@@ -52,7 +52,8 @@ DERIVED_STYLE = (style.OKABE_ITO["black"], "d")
 
 # ----------------------------------------------------------------------------- selection rules
 def load() -> pd.DataFrame:
-    return data.load(TABLE)
+    """The estimates that may be drawn as data (probable errors and excluded rows left out)."""
+    return evidence.drawable(data.load(TABLE))
 
 
 def is_denominator(df: pd.DataFrame) -> pd.Series:
@@ -84,9 +85,15 @@ def host_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def current_rows(df: pd.DataFrame, since: int = CURRENT_SINCE) -> pd.DataFrame:
-    """Rows dated ``since`` or later, plus undated rows (empty ``year``)."""
+    """Rows whose figure refers to ``since`` or later, plus undated figures from sources published
+    or read from ``since`` on whose period names no earlier year (a '1960s' figure is not current)."""
     y = df["year"]
-    return df[y.isna() | (y >= since)]
+    period = df["period"] if "period" in df.columns else pd.Series("", index=df.index)
+    named = period.fillna("").str.findall(r"(1[6-9]\d\d|20\d\d)")
+    names_past = named.map(lambda ys: bool(ys) and max(int(v) for v in ys) < since)
+    src = df["source_year"] if "source_year" in df.columns else pd.Series(pd.NA, index=df.index)
+    undated_current = y.isna() & ~names_past & (src.isna() | (src >= since)).fillna(True)
+    return df[(y >= since).fillna(False) | undated_current]
 
 
 def lo_hi(df: pd.DataFrame) -> pd.DataFrame:
@@ -258,13 +265,22 @@ def _kind_handles(kinds, ax_or_none=None):
     return hs
 
 
-def _marker(ax, x, y, kind, hollow=False, size=34, z=3):
-    c, m = style.KIND_STYLE[kind]
-    s = size * (1.8 if m == "*" else 1.0)
-    if hollow:
-        ax.scatter([x], [y], s=s, marker=m, facecolor="white", edgecolor=c, linewidths=1.3, zorder=z)
-    else:
-        ax.scatter([x], [y], s=s, marker=m, facecolor=c, edgecolor="black", linewidths=0.4, zorder=z)
+def _evidence_of(r) -> tuple[str, str | None]:
+    """(status, grade) of a plotted row: from its data row, or 'derived' for computed values."""
+    ev = evidence.rows()
+    rid = r.get("id") if hasattr(r, "get") else None
+    status = ev.loc[rid, "status"] if isinstance(rid, str) and rid in ev.index else "derived"
+    keys = [k for k in str(r.get("source_key") or "").split(";") if k]
+    grade = max((evidence.grade_of(k) for k in keys), default=None)
+    return status, grade
+
+
+def _marker(ax, x, y, r, size=34, z=3):
+    """One figure, drawn with the book's evidence grammar (shape = kind, fill = status, shade = grade)."""
+    status, grade = _evidence_of(r)
+    m = style.KIND_STYLE.get(r["kind"], (style.GREY, "o"))[1]
+    ms = math.sqrt(size) * (1.35 if m == "*" else 1.0)
+    evidence.scatter_mark(ax, x, y, r["kind"], grade, status, size=ms, zorder=z)
 
 
 def _people_axis(ax, axis="x"):
@@ -341,9 +357,10 @@ def _dotplot_alt(d: pd.DataFrame) -> str:
               f"Each marker is one published figure for the number of Kazakhs in a host country "
               f"({len(d)} figures for {d['iso3'].nunique()} countries), on a logarithmic axis. "
               f"'Current' means a reference year from {CURRENT_SINCE} on ({_years(d)[0]}\u2013{_years(d)[1]} in the data) "
-              f"or no date at all (hollow markers, {int(d['undated'].sum())} figures). "
+              f"or no date at all ({int(d['undated'].sum())} figures). Fill shows whether other sources bear a figure out, "
+              f"shade how reliable its source is (see Methods). "
               f"Horizontal lines are printed ranges. Markers with a black cross count people born in Kazakhstan "
-              f"or its citizens, not ethnic Kazakhs. Shaded bands are the seed paper's size classes. "
+              f"or its citizens, not ethnic Kazakhs. Shaded bands are the size classes of Askhat's paper. "
               f"Nothing is averaged; rows are ordered by the median figure."),
           alt=_dotplot_alt)
 def population_sources_by_country():
@@ -359,7 +376,7 @@ def population_sources_by_country():
     shades = ["#f2f2f2", "#e4e4e4", "#ffffff"]
     for (label, lo, hi), sh in zip(tiers, shades):
         ax.axvspan(max(lo, xmin), min(hi, xmax), color=sh, zorder=0, lw=0)
-        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.6, f"Seed class:\n{label}", ha="center",
+        ax.text((max(lo, xmin) * min(hi, xmax)) ** 0.5, -0.6, f"Size class:\n{label}", ha="center",
                 va="bottom", fontsize=7.5, color="#444444", linespacing=1.0)
     for t in tiers[1:]:
         ax.axvline(t[1], color=style.GREY, lw=0.6, ls=":", zorder=1)
@@ -367,6 +384,7 @@ def population_sources_by_country():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=1)
     offs = {iso: kind_offsets(list(g["kind"])) for iso, g in d.groupby("iso3")}
     for _, r in d.iterrows():
+        hotspots.row(ax, hotspots.key(r))
         y = r["row"] + offs[r["iso3"]][r["kind"]]
         c, _m = style.KIND_STYLE[r["kind"]]
         if not math.isnan(r["value_low"]) or not math.isnan(r["value_high"]):
@@ -379,9 +397,10 @@ def population_sources_by_country():
                 ax.annotate("", xy=(lo * 1.0, y), xytext=(r["value_high"], y),
                             arrowprops=dict(arrowstyle="->", color=c, lw=1.2))
         if not math.isnan(r["value"]):
-            _marker(ax, r["value"], y, r["kind"], hollow=bool(r["undated"]))
+            _marker(ax, r["value"], y, r)
             if not r["ethnic"]:
                 ax.scatter([r["value"]], [y], s=30, marker="x", color="black", lw=0.9, zorder=4)
+    hotspots.done(ax)
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)
     _people_axis(ax)
@@ -393,7 +412,7 @@ def population_sources_by_country():
     from matplotlib.lines import Line2D
     kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds)
-    hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated figure (hollow)"))
+    hs += evidence.legend_handles()
     hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
     hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
     ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.075), ncol=3, fontsize=7.5,
@@ -408,6 +427,11 @@ def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     s = p[p["iso3"].isin(SERIES_HOSTS) & p["subregion"].isna() & p["kind"].isin(OFFICIAL_KINDS)
           & p["year"].notna() & p["value"].notna()]
     s = s[is_ethnic(s)]
+    # the best source available for each census: where a better-graded source gives the count of a
+    # year, a low-reliability compilation's count of the same year is not drawn
+    g = s["source_key"].map(evidence.grade_of)
+    best = g.groupby([s["iso3"], s["year"]]).transform("min")
+    s = s[g == best]
     out = _plotted(s)
     out["panel"] = out["iso3"].map({iso: i for i, iso in enumerate(SERIES_HOSTS)})
     return out.sort_values(["panel", "year", "value", "id"]).reset_index(drop=True)
@@ -454,7 +478,9 @@ def census_series():
         cen = g[g["kind"] == "census"].sort_values(["year", "value"])
         ax.plot(cen["year"].astype(float), cen["value"], color=style.GREY, lw=0.9, zorder=1)
         for _, r in g.iterrows():
-            _marker(ax, float(r["year"]), r["value"], r["kind"], size=26)
+            hotspots.row(ax, hotspots.key(r))
+            _marker(ax, float(r["year"]), r["value"], r, size=26)
+        hotspots.done(ax)
         ax.set_ylim(0, g["value"].max() * 1.18)
         ax.yaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.fmt_people(v) if v else "0"))
@@ -470,7 +496,8 @@ def census_series():
     fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
     kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     from matplotlib.lines import Line2D
-    hs = _kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")]
+    hs = _kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")] \
+        + evidence.legend_handles()
     legend_ax = axes[len(isos)] if len(isos) < len(axes) else axes[0]
     legend_ax.legend(handles=hs, loc="center", fontsize=7.5, title="Kind of count")
     return fig, d
@@ -613,9 +640,9 @@ def diaspora_map():
     colour = style.OKABE_ITO["blue"]
     for _, r in on_map.iterrows():
         filled = r["basis"] == "official"
-        ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
+        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
                    edgecolor="black" if filled else colour, linewidths=0.5 if filled else 1.3,
-                   alpha=0.85 if filled else 1, zorder=4)
+                   alpha=0.85 if filled else 1, zorder=4), hotspots.key(r))
     hp = home.representative_point()
     home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=8, ha="center", va="center", color="#5e5035",
                          fontweight="bold", zorder=3)
@@ -629,8 +656,9 @@ def diaspora_map():
     side.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.2, borderpad=0.2,
                 fontsize=7.5, handletextpad=1.0, bbox_to_anchor=(0, 1))
     if len(off_map):
-        side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
-                  transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3)
+        hotspots.tag(side.text(0.0, 0.02, f"More than {MAP_RADIUS_KM:,} km away:\n" + "\n".join(_beyond_text(r) for _, r in off_map.iterrows()),
+                               transform=side.transAxes, ha="left", va="bottom", fontsize=7.5, linespacing=1.3),
+                     [None] + [hotspots.key(r) for _, r in off_map.iterrows()])
     # labels: placed after the layout is final, in display units, kept out of the layout
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -653,7 +681,8 @@ def diaspora_map():
     spots = place_labels(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
                          bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
     inv = trans.inverted()
-    for (x, y, ha, va), t, (px, py), rad in zip(spots, texts, disp_pts, radii):
+    for (x, y, ha, va), t, (px, py), rad, rid in zip(spots, texts, disp_pts, radii,
+                                                     [hotspots.key(r) for _, r in on_map.iterrows()]):
         dx, dy = inv.transform((x, y))
         dist = math.hypot(x - px, y - py)
         if dist > rad + 6:  # far from its symbol: a leader line from the symbol's edge
@@ -664,6 +693,7 @@ def diaspora_map():
         txt = ax.text(dx, dy, t, fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0,
                       bbox=dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.75))
         txt.set_in_layout(False)
+        hotspots.tag(txt, rid)
     return fig, d
 
 
@@ -739,8 +769,8 @@ def _claim_range(d: pd.DataFrame) -> tuple[float, float]:
               f"Every figure in the data for all Kazakhs living outside Kazakhstan ({int((~d['derived']).sum())} "
               f"figures), coloured and shaped by kind of source, against two sums we computed from the host-country "
               f"figures (black diamonds; derived, not data): the latest census or official counts, and the map's "
-              f"figure for every host country (official counts plus medians where there is none). Undated figures "
-              f"are hollow; the bar is a printed range."),
+              f"figure for every host country (official counts plus medians where there is none). Fill shows "
+              f"whether other sources bear a figure out, shade how reliable its source is; the bar is a printed range."),
           alt=lambda d: (
               f"Horizontal dot chart of {int((~d['derived']).sum())} published totals of the Kazakh diaspora, from "
               f"{style.fmt_people(_claim_range(d)[0])} to {style.fmt_people(_claim_range(d)[1])}, most of them at "
@@ -756,6 +786,7 @@ def diaspora_totals():
     fig, ax = style.new_figure(0.24 * n + 1.3, layout="constrained")
     for i, r in d.iterrows():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+        hotspots.row(ax, hotspots.key(r))
         if r["derived"]:
             ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                        linewidths=1.4, zorder=4)
@@ -766,7 +797,8 @@ def diaspora_totals():
             for v in (r["value_low"], r["value_high"]):
                 ax.plot([v], [i], marker="|", color=c, ms=8)
         if not math.isnan(r["value"]):
-            _marker(ax, r["value"], i, r["kind"], hollow=pd.isna(r["year"]))
+            _marker(ax, r["value"], i, r)
+    hotspots.done(ax)
     ax.set_yticks(range(n), d["label"], fontsize=7.5)
     for t, der in zip(ax.get_yticklabels(), d["derived"]):
         if der:
@@ -783,7 +815,7 @@ def diaspora_totals():
     hs = _kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
-    hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"))
+    hs += evidence.legend_handles()
     ax.legend(handles=hs, loc="upper left", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY,
               framealpha=1, title="Kind of source")
     return fig, d
@@ -860,7 +892,7 @@ def _derived_val(d: pd.DataFrame, rid: str) -> float:
               f"Top: share of all Kazakhs living outside Kazakhstan. Bottom: share of the diaspora living in China, "
               f"Uzbekistan and Russia. Coloured markers and bars are shares printed by the sources; black diamonds "
               f"are shares we derived from figures in the data (the calculation is in the locator column of the CSV; "
-              f"'KAZ' is Kazakhstan's latest census count). The seed's 'about one-third' has no number to plot."),
+              f"'KAZ' is Kazakhstan's latest census count). Askhat's 'about one-third' has no number to plot."),
           alt=lambda d: (
               f"Two dot charts of percentages. Printed shares abroad lie between "
               f"{d.loc[(d['panel'] == 'abroad') & ~d['derived'], ['value', 'value_low']].min().min():.0f} and "
@@ -883,6 +915,7 @@ def diaspora_shares():
         g = d[d["panel"] == p].reset_index(drop=True)
         for i, r in g.iterrows():
             ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
+            hotspots.row(ax, hotspots.key(r))
             if r["derived"]:
                 ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                            linewidths=1.4, zorder=4)
@@ -897,9 +930,10 @@ def diaspora_shares():
                 ax.annotate(f"{r['value_low']:.0f}\u2013{r['value_high']:.0f}%", (r["value_high"], i), xytext=(7, 0),
                             textcoords="offset points", va="center", fontsize=7.5)
             if not math.isnan(r["value"]):
-                _marker(ax, r["value"], i, r["kind"], hollow=pd.isna(r["year"]))
+                _marker(ax, r["value"], i, r)
                 ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
                             va="center", fontsize=7.5)
+        hotspots.done(ax)
         ax.set_yticks(range(len(g)), g["label"], fontsize=7.5)
         for t, der in zip(ax.get_yticklabels(), g["derived"]):
             if der:
@@ -914,7 +948,7 @@ def diaspora_shares():
                  ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     hs = _kind_handles(kinds) + [
-        Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=style.GREY, mew=1.3, label="Undated (hollow)"),
+        *evidence.legend_handles(),
         Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                label="Derived (computed here)")]
     axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",

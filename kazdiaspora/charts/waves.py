@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .. import data, routemap, style
+from .. import data, evidence, hotspots, routemap, style
 from ..figures import register
 
 CHAPTER = "02_waves_and_routes"
@@ -57,14 +57,14 @@ def timeline_data() -> pd.DataFrame:
         "name": w["name"], "year_start": w["year_start"], "year_end": w["year_end"],
         "direction": w["direction"], "driver": w["driver"], "colour": [cols[i] for i in w["wave_id"]],
         "source_key": w["source_key"], "locator": w["locator"]})
-    f = mover_figures(figs).copy()
+    f = evidence.drawable(mover_figures(figs)).copy()
     f["_o"] = f["wave_id"].map({k: i for i, k in enumerate(order)})
     f = f.sort_values(["_o", "id"])
     frows = pd.DataFrame({
         "row_type": "figure", "wave_id": f["wave_id"], "wave_no": f["wave_id"].map(nums), "id": f["id"],
         "value": f["value"], "value_low": f["value_low"], "value_high": f["value_high"],
         "lower_bound": is_lower_bound(f), "as_printed": f["as_printed"], "measure": f["measure"],
-        "kind": f["kind"], "source_key": f["source_key"], "locator": f["locator"]})
+        "kind": f["kind"], "status": f["status"], "source_key": f["source_key"], "locator": f["locator"]})
     return pd.concat([wrows, frows], ignore_index=True)
 
 
@@ -83,8 +83,8 @@ def _timeline_caption(d: pd.DataFrame) -> str:
     return (f"Migration waves, numbered in time order as on the maps. Bars: the period of each wave (left: "
             f"{EARLY[0]}\u2013{EARLY[1]}; right: from {MAIN[0]}). Dots: {len(f)} figures from {nsrc} sources for how many people moved "
             f"(emigrants, refugees, returnees; deaths and population counts are left out), one marker per kind "
-            f"of source; a line is a printed range, an arrow a lower bound ('more than'). Several seed figures "
-            f"could not be corroborated by the research pack (see the data).")
+            f"of source; a line is a printed range, an arrow a lower bound ('more than'). Several figures of "
+            f"Askhat's paper are confirmed by no other source (see the data).")
 
 
 @register("waves-timeline", chapter=CHAPTER, title="Migration waves from 1723 to the return after 1991",
@@ -97,8 +97,8 @@ def waves_timeline():
     w = d[d.row_type == "wave"].reset_index(drop=True)
     f = d[d.row_type == "figure"]
     n = len(w)
-    fig = plt.figure(figsize=(style.WIDTH_IN, 0.4 * n + 1.7), layout="constrained")
-    gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.13], wspace=0.02)
+    fig = plt.figure(figsize=style.figsize(0.4 * n + 1.7), layout="constrained")
+    gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.24], wspace=0.02)
     ax0, ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     lax = fig.add_subplot(gs[1, :])
     lax.axis("off")
@@ -108,9 +108,11 @@ def waves_timeline():
             s, e = r.year_start, r.year_end
             if e < a or s > b:
                 continue
+            hotspots.row(ax, r.wave_id)
             width = max(e - s + 1, 1.6 if ax is ax1 else 0.7)
             ax.barh(i, width, left=s, height=0.62, color=r.colour, edgecolor="white", linewidth=0.5,
                     hatch=None if r.direction == "out" else ("////" if r.direction == "return" else "...."))
+        hotspots.done(ax)
         ax.set_xlim(a, b)
         ax.set_ylim(n - 0.4, -0.6)
         ax.grid(axis="x")
@@ -147,16 +149,18 @@ def waves_timeline():
         offs = np.linspace(-0.28, 0.28, k) if k > 1 else np.array([0.0])
         for off, (_, r) in zip(offs, grp.iterrows()):
             yy = row_of[wid] + off
+            hotspots.row(ax2, r.id)
             colour, marker = style.KIND_STYLE[r.kind]
             kinds.append(r.kind)
             if pd.notna(r.value_low) and pd.notna(r.value_high):
                 ax2.plot([r.value_low, r.value_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt")
                 ax2.plot([r.value_low, r.value_high], [yy, yy], ls="none", marker="|", ms=5, color=colour)
             if pd.notna(r.value):
-                ax2.plot([r.value], [yy], marker=marker, ms=4.8, color=colour, mec="white", mew=0.4, ls="none")
+                evidence.scatter_mark(ax2, r.value, yy, r.kind, evidence.grade_of(r.source_key), r.status, size=4.8)
                 if r.lower_bound:
                     ax2.annotate("", xy=(r.value * 1.9, yy), xytext=(r.value * 1.1, yy),
                                  arrowprops=dict(arrowstyle="-|>", color=colour, lw=0.8, mutation_scale=6))
+    hotspots.done(ax2)
     ax2.set_xscale("log")
     ax2.set_xlim(30, 6e6)
     ax2.set_ylim(n - 0.4, -0.6)
@@ -173,11 +177,12 @@ def waves_timeline():
     handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5,
                       label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
     handles += [Line2D([], [], color=style.GREY, lw=1.6, label="printed range")]
+    handles += evidence.legend_handles()
     from matplotlib.patches import Patch
     handles += [Patch(facecolor="#bbbbbb", edgecolor="white", label="bar: out of Kazakh lands"),
                 Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////", label="return"),
                 Patch(facecolor="#bbbbbb", edgecolor="white", hatch="....", label="onward")]
-    lax.legend(handles=handles, loc="center", ncol=4, fontsize=7.5, frameon=False, borderaxespad=0.0)
+    lax.legend(handles=handles, loc="center", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0.0)
     fig.suptitle("Migration waves: when, which way, and how many", x=0.01, ha="left", fontsize=10,
                  fontweight="bold")
     out = d.drop(columns=["colour"])

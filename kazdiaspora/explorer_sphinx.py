@@ -1,0 +1,168 @@
+"""Sphinx side of the evidence layer: hotspots on figures, the explorer, country profiles, the data zip.
+
+* every image of a figure (``figures/<id>.png``, or a screen variant named after the id) gets, right
+  after it, a ``<script type="application/json" class="kaz-hotspots">`` with the rows it plots
+  and where each is drawn (from ``figures/<id>.hotspots.json``); ``_static/hotspots.js`` lays
+  focusable buttons over the image from it;
+* directives ``evidence-explorer``, ``country-profile ISO3`` and ``country-list`` render the
+  explorer table and the country pages from data/ at build time;
+* at ``config-inited`` the country page stubs are (re)written, so the table of contents' glob
+  finds them; at ``build-finished`` the data package zip is written next to the HTML.
+Citation entries on the References page get stable anchors ``ref-<key>`` (``bibtex_cite_id``).
+"""
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from docutils.nodes import make_id
+from docutils.parsers.rst import Directive, directives
+
+from . import downloads, explorer, hotspots, paths, profiles
+
+REFERENCES_DOC = "book/references"
+EXPLORER_DOC = "book/explorer"
+CITE_ID = "ref-{key}"
+_IMG = re.compile(hotspots.IMAGE_NAME)
+
+
+def _cite_anchor(app, key: str) -> str:
+    tpl = app.config.bibtex_cite_id or CITE_ID
+    return make_id(tpl.format(bibliography_count=1, key=key))
+
+
+def _rel(app, fromdoc: str, todoc: str) -> str:
+    return app.builder.get_relative_uri(fromdoc, todoc)
+
+
+def _profile_docs() -> dict[str, str]:
+    return {iso: f"book/countries/{profiles.page_name(iso)}" for iso in profiles.countries()}
+
+
+_CACHE: dict = {}
+
+
+def _evidence_table():
+    if "ev" not in _CACHE:
+        _CACHE["ev"] = explorer.evidence_table()
+        _CACHE["profiles"] = {iso: f"book/countries/{profiles.page_name(iso)}"
+                              for iso in profiles.countries(_CACHE["ev"])}
+    return _CACHE["ev"]
+
+
+def _profiles() -> dict[str, str]:
+    _evidence_table()
+    return _CACHE["profiles"]
+
+
+# ----------------------------------------------------------------------------- hotspots
+def add_hotspots(app, doctree, docname):
+    if app.builder.format != "html":
+        return
+    refs = _rel(app, docname, REFERENCES_DOC)
+    prof = _profiles()
+    for img in list(doctree.findall(nodes.image)):
+        uri = img.get("uri", "")
+        m = _IMG.search(uri)
+        if not m:
+            continue
+        hs = hotspots.load(m.group("id"))
+        if hs is None:
+            continue
+        text = hotspots.embed_json(
+            hs, lambda k: f"{refs}#{_cite_anchor(app, k)}",
+            lambda iso: _rel(app, docname, prof[iso]) if iso in prof else None)
+        raw = nodes.raw("", f'<script type="application/json" class="kaz-hotspots" '
+                            f'data-figure-id="{hs["figure"]}">{text}</script>', format="html")
+        parent = img.parent
+        parent.insert(parent.index(img) + 1, raw)
+
+
+# ----------------------------------------------------------------------------- directives
+class EvidenceExplorer(Directive):
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        app = env.app
+        doc = env.docname
+        env.note_dependency(str(paths.DATAPACKAGE))
+        ev = _evidence_table()
+        prof = _profiles()
+        if app.builder.format != "html":
+            return [nodes.paragraph(text=f"The evidence explorer lists {len(ev)} figures (HTML edition only).")]
+        refs = _rel(app, doc, REFERENCES_DOC)
+        figs = _rel(app, doc, "book/figures")
+        frame = explorer.explorer_frame(
+            ev, lambda k: f"{refs}#{_cite_anchor(app, k)}",
+            lambda ch: _rel(app, doc, f"notebooks/{ch}"),
+            lambda fid: f"{figs}#fig-{fid}",
+            lambda iso: _rel(app, doc, prof[iso]) if iso in prof else None)
+        html = (f'<div class="kaz-explorer" data-rows="{len(ev)}">' + explorer.explorer_html(frame) + "</div>")
+        return [nodes.raw("", html, format="html")]
+
+
+class CountryProfile(Directive):
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        iso = self.arguments[0].strip().upper()
+        text = profiles.markdown(iso, _evidence_table())
+        container = nodes.container(classes=["kaz-country-profile"])
+        self.state.nested_parse(text.splitlines(), self.content_offset, container)
+        return [container]
+
+
+class CountryList(Directive):
+    has_content = False
+
+    def run(self):
+        container = nodes.container(classes=["kaz-country-list"])
+        self.state.nested_parse(profiles.index_markdown(_evidence_table()).splitlines(), self.content_offset, container)
+        return [container]
+
+
+class DataDownload(Directive):
+    """A link to the data package zip written by the build."""
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        app = env.app
+        if app.builder.format != "html":
+            return []
+        href = "../" * env.docname.count("/") + downloads.ZIP_NAME
+        n = len(downloads.members())
+        html = (f'<p class="kaz-download"><a href="{href}" download>Download the whole data package (zip: '
+                f'{n} files — every table, <code>datapackage.json</code>, <code>references.bib</code>, the data '
+                f'READMEs and the licences)</a></p>')
+        return [nodes.raw("", html, format="html")]
+
+
+# ----------------------------------------------------------------------------- events
+def config_inited(app, config):
+    if not getattr(config, "bibtex_cite_id", ""):
+        config.bibtex_cite_id = CITE_ID
+    profiles.write_stubs()
+
+
+def build_finished(app, exc):
+    if exc is None and app.builder.format == "html":
+        downloads.build(app.outdir + "/" + downloads.ZIP_NAME if isinstance(app.outdir, str)
+                        else app.outdir / downloads.ZIP_NAME)
+
+
+def env_purge(app, env, docname):
+    _CACHE.clear()
+
+
+def setup(app):
+    directives.register_directive("evidence-explorer", EvidenceExplorer)
+    directives.register_directive("country-profile", CountryProfile)
+    directives.register_directive("country-list", CountryList)
+    directives.register_directive("data-download", DataDownload)
+    app.connect("config-inited", config_inited, priority=400)
+    app.connect("doctree-resolved", add_hotspots)
+    app.connect("build-finished", build_finished)
+    app.connect("env-purge-doc", env_purge)

@@ -1,0 +1,240 @@
+"""Sphinx side of the reading aids (issue 14); :mod:`kazdiaspora.sphinxext` calls :func:`setup`.
+
+* References: the ``kazplain`` style shows each entry's key (the key the data tables use), the date
+  a web page was read, and leaves out notes meant for the book's maintainers
+  (:func:`kazdiaspora.references.reader_entry`); under each entry, back-links to the pages that
+  cite it and the figures drawn from it.
+* Screen images (:mod:`kazdiaspora.screen`): a figure of ``figures/`` (300-dpi PNG, meant for print
+  and download) is served to the screen as a WebP at screen resolution, 1x and 2x in ``srcset`` (width descriptors),
+  lazy-loaded, with its width and height; on the Figures and data page as a thumbnail. The files are
+  written into the build (``_images/screen/``), never into the repository.
+* Generated lists, filled in where a page holds a marker line (``<!-- kaz:NAME -->``):
+  ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
+  ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
+* In-text citations of Wikipedia articles name the article, as the figures' source lines do.
+* The general index: entries of ``book/index_entries.csv`` at their first use on each page
+  (:mod:`kazdiaspora.indexing`).
+* Glossary links: the first use of each term on a chapter page links to its definition
+  (:mod:`kazdiaspora.glossary`).
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+
+from docutils import nodes
+from pybtex.plugin import register_plugin
+from pybtex.style.labels import BaseLabelStyle
+
+from .sphinxext import KazPlainStyle
+
+MARKER = re.compile(r"^<!--\s*kaz:([a-z-]+)\s*-->\s*$", re.MULTILINE)
+FIGURE_URI = re.compile(r"(?:^|/)figures/([a-z0-9-]+)\.png$")
+
+
+class KeyLabelStyle(BaseLabelStyle):
+    """Each entry is labelled with its key: the name the data tables use for the source."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            yield entry.key
+
+
+class ReaderStyle(KazPlainStyle):
+    """``kazplain`` as readers see it: labelled by key, maintainers' notes left out."""
+
+    default_label_style = "kazkey"
+
+    def format_entry(self, label, entry, bib_data=None):
+        from .references import reader_entry
+
+        clean = reader_entry(entry)
+        return super().format_entry(label, clean, bib_data=bib_data)
+
+
+# ------------------------------------------------------------------------------------------
+# generated page parts
+
+
+def _fill_markers(app, docname, source):
+    text = source[0]
+    if "kaz:" not in text:
+        return
+
+    def repl(m):
+        name = m.group(1)
+        if name == "references":
+            from .references import bibliography_markdown
+            return bibliography_markdown()
+        if name == "places":
+            from .places import places_markdown
+            return places_markdown()
+        raise ValueError(f"{docname}: unknown marker kaz:{name}")
+
+    source[0] = MARKER.sub(repl, text)
+
+
+# ------------------------------------------------------------------------------------------
+# screen images
+
+
+def _patched_visit_image(orig):
+    def visit_image(self, node):
+        olduri = node["uri"]
+        m = FIGURE_URI.search(olduri)
+        start = len(self.body)
+        orig(self, node)
+        if not m or getattr(self.builder, "format", "") != "html":
+            return
+        from . import screen
+
+        src = Path(self.builder.srcdir) / olduri
+        kind = "thumb" if "kaz-thumb" in node.get("classes", []) else "screen"
+        outdir = Path(self.builder.outdir) / self.builder.imagedir / "screen"
+        one, two, size = screen.make(src, outdir, kind)
+        rel = posixpath.join(self.builder.imgpath, "screen")
+        full = posixpath.join(self.builder.imgpath, "screen", screen.make(src, outdir, "screen")[1].name)
+        original = posixpath.join(self.builder.imgpath, self.builder.images.get(olduri, src.name))
+        for i in range(start, len(self.body)):
+            chunk = self.body[i]
+            if "<img " not in chunk:
+                continue
+            chunk = re.sub(r'\ssrc="[^"]*"', f' src="{rel}/{one.name}"', chunk, count=1)
+            # width descriptors: the browser takes the smallest file sharp enough for the width the
+            # image is shown at on that screen (a phone of density 2 shows 1x, not 2x)
+            attrs = (f' srcset="{rel}/{one.name} {size[0]}w, {rel}/{two.name} {screen.width(two)}w"'
+                     f' sizes="{screen.SIZES[kind]}"'
+                     f' width="{size[0]}" height="{size[1]}" loading="lazy" decoding="async"'
+                     f' data-full="{full}" data-original="{original}"')
+            chunk = re.sub(r"<img ", "<img" + attrs + " ", chunk, count=1)
+            self.body[i] = chunk
+            break
+
+    return visit_image
+
+
+# ------------------------------------------------------------------------------------------
+# back-links from each reference to the pages that cite it
+
+
+def _figure_sources(srcdir: Path) -> dict[str, list[str]]:
+    """``{source key: [figure ids]}`` from the exported figure metadata (``figures/*.json``)."""
+    import json
+
+    out: dict[str, list[str]] = {}
+    for p in sorted((Path(srcdir) / "figures").glob("*.json")):
+        meta = json.loads(p.read_text(encoding="utf-8"))
+        for k in meta.get("sources", []):
+            out.setdefault(k, []).append(meta["id"])
+    return out
+
+
+def _figure_link(app, fromdoc: str, fig_id: str):
+    """A reference node "Figure 2.3" to a figure in its chapter, or None if it is not in the book."""
+    std = app.env.get_domain("std")
+    target = std.labels.get(f"fig-{fig_id}")
+    if not target:
+        return None
+    doc, labelid, _ = target
+    num = app.env.toc_fignumbers.get(doc, {}).get("figure", {}).get(labelid)
+    text = "Figure " + ".".join(map(str, num)) if num else fig_id
+    uri = app.builder.get_relative_uri(fromdoc, doc) + "#" + labelid
+    return nodes.reference("", text, refuri=uri, internal=True), num or ()
+
+
+def _add_backlinks(app, doctree, docname):
+    """Under each reference of a bibliography: the pages citing it and the figures drawn from it."""
+    if next(iter(doctree.findall(nodes.citation)), None) is None:
+        return
+    domain = app.env.get_domain("cite")
+    where: dict[str, list[tuple[str, str]]] = {}
+    for ref in domain.citation_refs:
+        for t in ref.targets:
+            where.setdefault(t.key, []).append((ref.docname, ref.citation_ref_id))
+    figs = _figure_sources(app.srcdir)
+    by_id = {i: n for n in doctree.findall(nodes.citation) for i in n["ids"]}
+    for cit in domain.citations:
+        if cit.bibliography_key.docname != docname or cit.citation_id not in by_id:
+            continue
+        node = by_id[cit.citation_id]
+        para = nodes.paragraph(classes=["kaz-backlinks"])
+        refs = where.get(cit.key, [])
+        if refs:
+            para += nodes.Text("Cited in: ")
+            seen: dict[str, int] = {}
+            for i, (doc, rid) in enumerate(refs):
+                seen[doc] = seen.get(doc, 0) + 1
+                title = app.env.titles[doc].astext() if doc in app.env.titles else doc
+                if i:
+                    para += nodes.Text(", ")
+                uri = app.builder.get_relative_uri(docname, doc) + "#" + rid
+                para += nodes.reference("", title if seen[doc] == 1 else f"({seen[doc]})", refuri=uri, internal=True)
+            para += nodes.Text(". ")
+        links = sorted((x for x in (_figure_link(app, docname, f) for f in figs.get(cit.key, [])) if x),
+                       key=lambda x: x[1])
+        if links:
+            para += nodes.Text("Data in: ")
+            for i, (ref, _) in enumerate(links):
+                if i:
+                    para += nodes.Text(", ")
+                para += ref
+            para += nodes.Text(".")
+        if not refs and not links:
+            para += nodes.Text("A source of the book's data tables (data/), not cited on a page.")
+        node += para
+
+
+def _name_wikipedia_citations(app, doctree, docname):
+    """In-text citations of Wikipedia articles name the article ("Wikipedia (English): Kazakhs, n.d."),
+    not only "Wikipedia contributors", which is the same for every one of them."""
+    from . import bib
+
+    domain = app.env.get_domain("cite")
+    keys = {c.citation_id: c.key for c in domain.citations}
+    for ref in doctree.findall(nodes.reference):
+        frag = ref.get("refuri", "").rpartition("#")[2]
+        key = keys.get(frag)
+        if not key or not ref.astext().startswith("Wikipedia contributors"):
+            continue
+        label = re.sub(r"\s*\([^()]*\)$", "", bib.short_cite(key))  # without the year
+        for t in list(ref.findall(nodes.Text)):
+            if t.astext().startswith("Wikipedia contributors"):
+                t.parent.replace(t, nodes.Text(label + t.astext()[len("Wikipedia contributors"):]))
+                break
+
+
+def _link_glossary(app, doctree, docname):
+    from .glossary import link_first_uses
+
+    link_first_uses(app, doctree, docname)
+
+
+def _index_transform():
+    from sphinx.transforms import SphinxTransform
+
+    class IndexFirstUses(SphinxTransform):
+        default_priority = 800  # before SphinxDomains (850), which collects the index entries
+
+        def apply(self, **kwargs):
+            from .indexing import add_entries
+
+            add_entries(self.document, self.env.docname)
+
+    return IndexFirstUses
+
+
+def setup(app):
+    from sphinx.writers.html5 import HTML5Translator
+
+    register_plugin("pybtex.style.labels", "kazkey", KeyLabelStyle)
+    register_plugin("pybtex.style.formatting", "kazplain", ReaderStyle, force=True)
+    if not getattr(HTML5Translator, "_kaz_patched", False):
+        HTML5Translator.visit_image = _patched_visit_image(HTML5Translator.visit_image)
+        HTML5Translator._kaz_patched = True
+    app.add_transform(_index_transform())
+    app.connect("source-read", _fill_markers)
+    app.connect("doctree-resolved", _add_backlinks)
+    app.connect("doctree-resolved", _link_glossary)
+    app.connect("doctree-resolved", _name_wikipedia_citations)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

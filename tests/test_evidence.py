@@ -1,0 +1,166 @@
+"""The evidence model: grades, statuses, and one way of drawing them in every figure."""
+from __future__ import annotations
+
+import shutil
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb
+
+from kazdiaspora import data, evidence, figures, paths
+
+from conftest import rendered
+
+FIGURE_IDS = sorted(figures.load_all())
+CSV_COLUMNS = ("grade", "status", "status_note", "reference_year", "reference", "locator")
+
+
+# ------------------------------------------------------------------ data layer
+def test_every_cited_source_has_a_grade():
+    s = evidence.sources()
+    for name in evidence.FIGURE_TABLES:
+        t = data.load(name)
+        missing = sorted(set(t["source_key"]) - set(s.index))
+        assert not missing, f"{name}: sources without a grade: {missing}"
+    assert set(s["grade"]) <= set(evidence.GRADES)
+
+
+def test_status_values_and_reasons():
+    r = evidence.rows()
+    assert set(r["status"]) <= set(evidence.STATUSES)
+    needs = r[r["status"].isin(["disputed", "probable_error", "excluded"])]
+    assert needs["status_note"].notna().all()
+    assert r.loc[r["correction"].notna(), "status"].eq("probable_error").all()
+
+
+def test_corroborated_rows_are_borne_out():
+    """'corroborated' means an official record (grade A), or another independent source in the data
+    giving the same figure, or a note naming the source that gives it."""
+    bad = []
+    for name in evidence.FIGURE_TABLES:
+        t = data.load(name)
+        co = evidence.corroborating(name, t)
+        for _, r in t[t["status"] == "corroborated"].iterrows():
+            ok = (evidence.grade_of(r["source_key"]) == "A" or co[r["id"]]
+                  or any(w in (r["status_note"] or "") for w in ("given by", "gives")))
+            if not ok:
+                bad.append(r["id"])
+    assert not bad, f"marked corroborated without support: {bad}"
+
+
+def test_corroboration_needs_an_independent_source(monkeypatch):
+    t = pd.DataFrame({
+        "id": ["a", "b", "c"], "iso3": ["XYZ"] * 3, "subregion": [None] * 3, "unit": ["persons"] * 3,
+        "year": pd.array([2000, 2000, 2000], dtype="Int64"), "value": [1000.0, 1004.0, 2000.0],
+        "value_low": [float("nan")] * 3, "value_high": [float("nan")] * 3,
+        "source_key": ["irin_2003", "askhat_grfdt", "wp_kazakhs_2015"], "status": ["uncorroborated"] * 3})
+    co = evidence.corroborating("population_estimates", t)
+    assert co == {"a": ["b"], "b": ["a"], "c": []}
+    # two encyclopedia snapshots repeat each other: not independent
+    t["source_key"] = ["wp_kazakhs_2015", "wp_kazakhs_mirror_2014", "irin_2003"]
+    assert evidence.corroborating("population_estimates", t)["a"] == []
+
+
+def test_reference_year_is_not_the_date_read():
+    """An undated encyclopedia snapshot keeps the date it was read apart from the figure's year."""
+    p = data.load("population_estimates")
+    snap = p[p["note"].str.contains("date of the snapshot read", regex=False)]
+    assert len(snap) > 10
+    assert snap["year"].isna().all() and snap["source_year"].notna().all()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"status": "disputed", "status_note": ""}, "must say why in status_note"),
+    ({"status": "uncorroborated", "correction": "5"}, "correction is allowed only on a probable_error row"),
+    ({"status": "doubtful"}, "is not one of the allowed values"),
+])
+def test_validator_refuses_bad_status(tmp_path, change, message):
+    shutil.copytree(paths.DATA_DIR, tmp_path / "data")
+    f = tmp_path / "data" / "iran" / "figures.csv"
+    df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    for k, v in change.items():
+        df.loc[3, k] = v
+    df.to_csv(f, index=False, lineterminator="\n")
+    problems = [str(p.error()) for p in data.validate_all(data.Package(tmp_path / "data"))]
+    assert any(message in p and "line 5" in p for p in problems), problems
+
+
+# ------------------------------------------------------------------ figures
+@pytest.mark.parametrize("fid", FIGURE_IDS)
+def test_figure_csv_carries_the_evidence(fid):
+    d = rendered(fid).data
+    for c in CSV_COLUMNS:
+        assert c in d.columns, f"{fid}: no column {c}"
+    counts = d[d["status"].isin(evidence.STATUSES)]
+    assert counts["grade"].isin(evidence.GRADES).all(), f"{fid}: a figure row without a grade"
+    assert counts["reference"].notna().all()
+
+
+@pytest.mark.parametrize("fid", FIGURE_IDS)
+def test_no_probable_error_drawn_as_data(fid):
+    d = rendered(fid).data
+    bad = d[d["status"].isin(evidence.NOT_DATA)]
+    if len(bad):
+        assert "shown_as" in d.columns and bad["shown_as"].eq("error").all(), (fid, list(bad["id"]))
+
+
+def test_render_refuses_a_probable_error():
+    d = pd.DataFrame({"id": ["x", "y"], "status": ["corroborated", "probable_error"]})
+    with pytest.raises(evidence.EvidenceError, match="y"):
+        evidence.check_plotted(d)
+    evidence.check_plotted(d.assign(shown_as=["data", "error"]))
+    with pytest.raises(evidence.EvidenceError):
+        evidence.mark("census", "A", "probable_error")
+
+
+def test_probable_errors_in_the_data_are_left_out_of_every_chart():
+    """Every probable_error row of the data: where a figure plots it, it is shown as an error."""
+    errs = set(evidence.rows().query("status == 'probable_error'").index)
+    assert errs
+    for fid in FIGURE_IDS:
+        d = rendered(fid).data
+        if "id" in d.columns:
+            shown = d[d["id"].isin(errs)]
+            assert shown.get("shown_as", pd.Series("data", index=shown.index)).eq("error").all(), fid
+
+
+# ------------------------------------------------------------------ grammar
+def _lum(c):
+    r, g, b = to_rgb(c)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_same_status_looks_the_same_everywhere():
+    for kind in ("census", "encyclopedia", "scholarly_estimate"):
+        for grade in evidence.GRADES:
+            full = evidence.mark(kind, grade, "corroborated")
+            half = evidence.mark(kind, grade, "disputed")
+            hollow = evidence.mark(kind, grade, "uncorroborated")
+            assert full.get("fillstyle", "full") == "full" and full["markerfacecolor"] != "white"
+            assert half["fillstyle"] == "left"
+            assert hollow["markerfacecolor"] == "white"
+            assert full["marker"] == half["marker"] == hollow["marker"]
+
+
+def test_grade_shades_get_lighter_from_a_to_d():
+    for kind in ("census", "encyclopedia", "media_report"):
+        lums = [_lum(evidence.mark(kind, g, "corroborated")["markerfacecolor"]) for g in evidence.GRADES]
+        assert lums == sorted(lums) and len(set(lums)) == 4, (kind, lums)
+
+
+def test_legend_wording_is_one():
+    labels = [h.get_label() for h in evidence.legend_handles()]
+    for s in ("corroborated", "disputed", "uncorroborated"):
+        assert evidence.STATUS_LABEL[s] in labels
+    for g in evidence.GRADES:
+        assert evidence.GRADE_LABEL[g] in labels
+
+
+def test_every_chart_with_markers_uses_the_grammar():
+    """Charts that draw figures from the data carry the status legend (one wording everywhere)."""
+    for fid in ("population-sources-by-country", "census-series", "diaspora-totals", "waves-timeline"):
+        fig = rendered(fid).fig
+        texts = {t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()}
+        assert evidence.STATUS_LABEL["uncorroborated"] in texts, fid
+        assert evidence.GRADE_LABEL["D"] in texts, fid

@@ -1,0 +1,303 @@
+"""The paper edition (kazdiaspora.paper): sizes, fonts, text, transparency, metadata, colours, determinism.
+
+The fast tests export a sample of figures into a temporary directory; the slow one exports all.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from kazdiaspora import figures, paper
+
+MM_PT = 72 / 25.4
+SAMPLE = ("return-origins-1990s", "census-series")
+
+
+def _font_ok():
+    try:
+        paper.check_font()
+    except SystemExit:
+        return False
+    return True
+
+
+needs_font = pytest.mark.skipif(not _font_ok(), reason="Liberation Sans not installed "
+                                "(bash scripts/install-system-deps.sh paper)")
+
+
+# ------------------------------------------------------------------ colour science, known values
+def test_ciede2000_known_values():
+    # Sharma, Wu and Dalal (2005), test data pairs 1, 2, 7 and 17
+    pairs = [((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),
+             ((50, 3.1571, -77.2803), (50, 0, -82.7485), 2.8615),
+             ((50, 0, 0), (50, -1, 2), 2.3669),
+             ((50, 2.5, 0), (73, 25, -18), 27.1492)]
+    for a, b, want in pairs:
+        assert paper.delta_e2000(a, b) == pytest.approx(want, abs=1e-4)
+
+
+def test_lab_of_known_colours():
+    assert paper.srgb_to_lab(np.array([1.0, 1.0, 1.0])) == pytest.approx([100, 0, 0], abs=0.01)
+    assert paper.srgb_to_lab(np.array([0.0, 0.0, 0.0])) == pytest.approx([0, 0, 0], abs=0.01)
+    # sRGB red: L* 53.24, a* 80.09, b* 67.20
+    assert paper.srgb_to_lab(np.array([1.0, 0, 0])) == pytest.approx([53.24, 80.09, 67.20], abs=0.05)
+
+
+def test_vision_simulation():
+    for v in paper.VISIONS:  # greys stay grey (rows of the Machado matrices sum to 1)
+        assert paper.simulate([0.5, 0.5, 0.5], v) == pytest.approx([0.5, 0.5, 0.5], abs=1e-3)
+    # the first column of the protanopia matrix is what pure linear red becomes
+    assert paper.srgb_to_linear(paper.simulate([1, 0, 0], "protanopia")) == pytest.approx([0.152286, 0.114503, 0], abs=1e-4)
+    red, green = np.array([0.8, 0.1, 0.1]), np.array([0.1, 0.6, 0.1])
+
+    def de(v):
+        return paper.delta_e2000(paper.srgb_to_lab(paper.simulate(red, v)), paper.srgb_to_lab(paper.simulate(green, v)))
+    assert de("normal") > 60 and de("deuteranopia") < de("normal") / 2 and de("protanopia") < de("normal") / 2
+    # Okabe-Ito orange and blue stay apart for everyone; identical categories are caught
+    cats = [paper.Category("a", (0.902, 0.624, 0.0), ("line",)), paper.Category("b", (0.0, 0.447, 0.698), ("line",)),
+            paper.Category("c", (0.0, 0.447, 0.698), ("patch", "//"))]
+    assert paper.distinctness(cats) == []
+    assert paper.distinctness(cats + [paper.Category("d", (0.01, 0.45, 0.7), ("line",))]) != []
+
+
+def test_widths():
+    assert paper.width_mm("single") == 89 and paper.width_mm("double") == 183 and paper.width_mm("120") == 120
+    with pytest.raises(ValueError):
+        paper.width_mm("huge")
+
+
+# ------------------------------------------------------------------ file checks
+def _pdf_checks(path: Path, target_mm: float):
+    raw = path.read_bytes()
+    m = re.search(rb"/MediaBox \[\s*([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)\s*\]", raw)
+    w, h = float(m.group(3)) - float(m.group(1)), float(m.group(4)) - float(m.group(2))
+    assert target_mm - 0.5 <= w / MM_PT <= target_mm + 0.1, f"{path.name}: {w / MM_PT:.1f} mm wide"
+    assert h / MM_PT <= paper.MAX_HEIGHT_MM + 0.1, f"{path.name}: {h / MM_PT:.1f} mm high"
+    assert b"/Type3" not in raw, f"{path.name}: Type 3 font"
+    assert b"/FontFile2" in raw and b"LiberationSans" in raw, f"{path.name}: Liberation Sans not embedded as TrueType"
+    assert b"/SMask" not in raw, f"{path.name}: soft mask (transparency)"
+    for op, val in re.findall(rb"/(CA|ca) ([\d.]+)", raw):
+        assert float(val) >= 1, f"{path.name}: /{op.decode()} {val.decode()} (transparency)"
+    assert b"/Title" in raw and b"CC BY 4.0" in raw and figures.BOOK_URL.encode() in raw
+    sizes = [float(x) for x in re.findall(rb"/F\d+ ([\d.]+) Tf", _pdf_content(raw))]
+    assert sizes and min(sizes) >= 6.0, f"{path.name}: smallest text {min(sizes or [0])} pt"
+
+
+def _pdf_content(raw: bytes) -> bytes:
+    """Every stream of a PDF, inflated where it is Flate-compressed."""
+    import zlib
+
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+        try:
+            out.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            out.append(m.group(1))
+    return b"\n".join(out)
+
+
+def _svg_checks(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert text.count("<text") > 3, f"{path.name}: text outlined, no <text> element"
+    sizes = [float(x) for x in re.findall(r"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px", text)]
+    assert sizes and min(sizes) >= 6.0, f"{path.name}: smallest text {min(sizes)} pt"
+    assert "Liberation Sans" in text
+    assert "<metadata>" in text and "<dc:title>" in text and "CC BY 4.0" in text
+    for m in re.findall(r"(?:fill-|stroke-)?opacity[:=]\s*\"?([\d.]+)", text):
+        assert float(m) >= 1, f"{path.name}: opacity {m}"
+
+
+def _eps_checks(path: Path):
+    raw = path.read_bytes()
+    assert b"FontType 42" in raw and b"/FontType 3" not in raw, f"{path.name}: fonts not TrueType (Type 42)"
+    assert b"%%Title:" in raw
+
+
+def _raster_checks(path: Path, target_mm: float, dpi: int):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.mode in ("RGB", "L"), f"{path.name}: mode {im.mode} (alpha channel)"
+        got = im.info.get("dpi")
+        assert got and round(got[0]) == dpi, f"{path.name}: {got} dpi"
+        assert abs(im.size[0] / dpi * 25.4 - target_mm) < 0.6
+        assert im.size[1] / dpi * 25.4 <= paper.MAX_HEIGHT_MM + 0.2
+        if path.suffix == ".tif":
+            assert im.info.get("compression") == "tiff_lzw"
+            assert "CC BY 4.0" in im.tag_v2.get(33432, "") and im.tag_v2.get(270)
+        else:
+            assert "CC BY 4.0" in im.info.get("Copyright", "")
+
+
+def check_files(files: list[Path], target_mm: float):
+    assert files
+    for f in files:
+        if f.suffix == ".pdf":
+            _pdf_checks(f, target_mm)
+        elif f.suffix == ".svg":
+            _svg_checks(f)
+        elif f.suffix == ".eps":
+            _eps_checks(f)
+        elif f.suffix == ".tif":
+            _raster_checks(f, target_mm, paper.TIFF_DPI)
+        elif f.suffix == ".png":
+            _raster_checks(f, target_mm, paper.PNG_DPI)
+
+
+@pytest.fixture(scope="module")
+def sample_export(tmp_path_factory):
+    """The sample figures exported once at both widths (shared by the tests below: they are slow)."""
+    if not _font_ok():
+        pytest.skip("Liberation Sans not installed")
+    out = tmp_path_factory.mktemp("paper")
+    got = {}
+    for fid in SAMPLE:
+        for width in ("single", "double"):
+            files, redone = paper.export(fid, width, outdir=out)
+            assert redone
+            got[fid, width] = files
+    return out, got
+
+
+@needs_font
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_sample_files_are_journal_clean(sample_export, width):
+    out, got = sample_export
+    for fid in SAMPLE:
+        files = got[fid, width]
+        assert {f.suffix for f in files} == {"." + x for x in paper.FORMATS}, f"{fid} {width}: {files}"
+        check_files(files, paper.width_mm(width))
+        cap = (out / f"{fid}.caption.txt").read_text(encoding="utf-8")
+        spec = figures.load_all()[fid]
+        assert spec.title in cap and "Source:" in cap and "Cite as:" in cap and "CC BY 4.0" in cap
+        assert all(f.name in cap for f in files)
+
+
+def test_file_checks_catch_what_journals_refuse(tmp_path):
+    """The checks above fail on the book's own exports (Type 3 / outlined text, title inside, 165 mm wide)."""
+    import matplotlib
+
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    ax.plot([0, 1], [0, 1], alpha=0.5)
+    ax.set_title("A title", fontsize=5)
+    with matplotlib.rc_context({"pdf.fonttype": 3, "svg.fonttype": "path"}):
+        fig.savefig(tmp_path / "x.pdf")
+        fig.savefig(tmp_path / "x.svg")
+    plt.close(fig)
+    with pytest.raises(AssertionError):
+        _pdf_checks(tmp_path / "x.pdf", 89)
+    with pytest.raises(AssertionError):
+        _svg_checks(tmp_path / "x.svg")
+
+
+@needs_font
+def test_no_title_no_source_line_and_minimum_text_in_the_image():
+    from matplotlib.text import Text
+
+    for fid in SAMPLE:
+        pf = paper.render(fid, "single")
+        texts = [t.get_text() for t in pf.fig.findobj(Text) if t.get_visible() and t.get_text()]
+        assert pf.removed_titles, f"{fid}: no title found to take out"
+        assert not any(t.startswith("Source:") for t in texts)
+        assert not any(t == pf.spec.title or t in pf.removed_titles for t in texts)
+        sizes = [t.get_fontsize() for t in pf.fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        assert min(sizes) >= 6.0
+        assert paper.text_overlaps(pf.fig) == []
+        plt.close(pf.fig)
+
+
+@needs_font
+def test_deterministic_and_incremental(sample_export, tmp_path):
+    out, got = sample_export
+    fid = SAMPLE[0]
+    a = got[fid, "single"]
+    b, _ = paper.export(fid, "single", outdir=tmp_path)
+    assert [x.name for x in a] == [y.name for y in b]
+    for x, y in zip(a, b):
+        assert x.read_bytes() == y.read_bytes(), f"{x.name} differs between two runs"
+    mtimes = {f: f.stat().st_mtime_ns for f in a}
+    again, redone = paper.export(fid, "single", outdir=out)
+    assert not redone and again == a and all(f.stat().st_mtime_ns == mtimes[f] for f in a)
+    _, redone = paper.export(fid, "single", formats=("pdf",), outdir=tmp_path)
+    assert redone  # other options: redone
+
+
+@needs_font
+def test_greyscale_edition(tmp_path):
+    from PIL import Image
+
+    files, _ = paper.export(SAMPLE[0], "single", formats=("png", "pdf"), grayscale=True, outdir=tmp_path)
+    png = [f for f in files if f.suffix == ".png"][0]
+    assert png.name.endswith(".single.grey.png")
+    with Image.open(png) as im:
+        assert im.mode == "L"
+
+
+@needs_font
+def test_tall_figure_is_cut_into_parts_between_rows():
+    from matplotlib.transforms import Bbox
+
+    pf = paper.render("census-series", "double", height_scale=1.6)
+    boxes = paper.pieces(pf.fig, paper.width_mm("double") * paper.MM)
+    plt.close(pf.fig)
+    assert len(boxes) >= 2
+    assert all(b.height <= paper.MAX_HEIGHT_MM * paper.MM + 1e-9 for b in boxes)
+    assert all(isinstance(b, Bbox) for b in boxes)
+
+
+@needs_font
+@pytest.mark.parametrize("fid", ("census-series", "diaspora-totals"))
+def test_legend_categories_survive_greyscale_and_colour_blindness(fid):
+    pf = paper.render(fid, "double")
+    cats = paper.legend_categories(pf.fig)
+    plt.close(pf.fig)
+    assert len(cats) >= 2
+    assert paper.distinctness(cats) == []
+
+
+@needs_font
+@pytest.mark.paper_all
+def test_every_figure_at_both_widths(tmp_path):
+    """Every paper file of every figure passes the file checks; each figure has at least one width."""
+    problems = []
+    for fid in sorted(figures.load_all()):
+        got = 0
+        for width in ("single", "double"):
+            files, _ = paper.export(fid, width, outdir=tmp_path)
+            if files:
+                check_files(files, paper.width_mm(width))
+                got += 1
+        if not got:
+            problems.append(fid)
+        pf = paper.render(fid, "double")
+        bad = paper.distinctness(paper.legend_categories(pf.fig))
+        plt.close(pf.fig)
+        if bad:
+            problems.append(f"{fid}: categories confusable {bad[:3]}")
+    assert not problems, problems
+
+
+def test_legend_keys_are_compared_within_themselves_and_fill_counts_as_a_cue():
+    """A legend's section headings are not categories; entries of two sections (two keys) are not
+    compared; a filled and a half-filled marker of one colour are told apart by their fill; two
+    entries of one key that differ only by a colour too close to see are caught."""
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots()
+    grey = "#6b6b6b"
+    hs = [Line2D([], [], label="Fill:", linestyle="none"),
+          Line2D([], [], label="full", marker="o", linestyle="none", color=grey),
+          Line2D([], [], label="left", marker="o", linestyle="none", color=grey, fillstyle="left"),
+          Line2D([], [], label="Shade:", linestyle="none"),
+          Line2D([], [], label="dark", marker="o", linestyle="none", color=grey),
+          Line2D([], [], label="almost as dark", marker="o", linestyle="none", color="#707070")]
+    ax.legend(handles=hs)
+    cats = paper.legend_categories(fig)
+    plt.close(fig)
+    assert [c.label for c in cats] == ["full", "left", "dark", "almost as dark"]
+    assert paper.distinctness(cats) == [c for c in paper.distinctness(cats) if c[:2] == ("dark", "almost as dark")]
+    assert [c[:2] for c in paper.distinctness(cats)] == [("dark", "almost as dark")]
