@@ -49,7 +49,9 @@ def test_export_is_byte_identical_and_complete(demo, tmp_path):
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), f"{n} differs between two exports"
     assert b"Software" not in (a / f"{demo}.png").read_bytes()
-    assert (a / f"{demo}.csv").read_text().splitlines()[0] == "label,value,source_key,locator"
+    # the plotted columns, then the evidence every figure's CSV carries (kazdiaspora.evidence.annotate)
+    assert (a / f"{demo}.csv").read_text().splitlines()[0] == \
+        "label,value,source_key,locator,status,status_note,reference_year,grade,reference"
     meta = json.loads((a / f"{demo}.json").read_text())
     assert meta["alt"] == "Bar chart of 2 demo values." and meta["rows"] == 2
 
