@@ -8,27 +8,26 @@
   explorer table and the country pages from data/ at build time;
 * at ``config-inited`` the country page stubs are (re)written, so the table of contents' glob
   finds them; at ``build-finished`` the data package zip is written next to the HTML.
-Citation entries on the References page get stable anchors ``ref-<key>`` (``bibtex_cite_id``).
+Citation entries on the References page get stable anchors ``ref-<key>`` (:func:`kazdiaspora.references.anchor`).
 """
 from __future__ import annotations
 
 import re
 
 from docutils import nodes
-from docutils.nodes import make_id
 from docutils.parsers.rst import Directive, directives
 
 from . import downloads, explorer, hotspots, paths, profiles
 
 REFERENCES_DOC = "book/references"
 EXPLORER_DOC = "book/explorer"
-CITE_ID = "ref-{key}"
 _IMG = re.compile(hotspots.IMAGE_NAME)
 
 
 def _cite_anchor(app, key: str) -> str:
-    tpl = app.config.bibtex_cite_id or CITE_ID
-    return make_id(tpl.format(bibliography_count=1, key=key))
+    from .references import anchor
+
+    return anchor(key)
 
 
 def _rel(app, fromdoc: str, todoc: str) -> str:
@@ -142,8 +141,6 @@ class DataDownload(Directive):
 
 # ----------------------------------------------------------------------------- events
 def config_inited(app, config):
-    if not getattr(config, "bibtex_cite_id", ""):
-        config.bibtex_cite_id = CITE_ID
     profiles.write_stubs()
 
 

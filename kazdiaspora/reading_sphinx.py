@@ -27,6 +27,7 @@ from docutils import nodes
 from pybtex.plugin import register_plugin
 from pybtex.style.labels import BaseLabelStyle
 
+from . import references
 from .sphinxext import KazPlainStyle
 
 MARKER = re.compile(r"^<!--\s*kaz:([a-z-]+)\s*-->\s*$", re.MULTILINE)
@@ -124,6 +125,8 @@ def _figure_sources(srcdir: Path) -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {}
     for p in sorted((Path(srcdir) / "figures").glob("*.json")):
+        if p.name.endswith(".hotspots.json"):  # the marks' positions, not a figure's metadata
+            continue
         meta = json.loads(p.read_text(encoding="utf-8"))
         for k in meta.get("sources", []):
             out.setdefault(k, []).append(meta["id"])
@@ -158,6 +161,9 @@ def _add_backlinks(app, doctree, docname):
         if cit.bibliography_key.docname != docname or cit.citation_id not in by_id:
             continue
         node = by_id[cit.citation_id]
+        stable = references.anchor(cit.key)
+        if stable not in node["ids"]:
+            node["ids"].append(stable)
         para = nodes.paragraph(classes=["kaz-backlinks"])
         refs = where.get(cit.key, [])
         if refs:

@@ -134,3 +134,15 @@ def bibliography_markdown() -> str:
         rx = "^(" + "|".join(re.escape(k) for k in sorted(keys)) + ")$"
         parts.append(f"(refs-{gid})=\n## {heading}\n\n```{{bibliography}}\n:filter: key % \"{rx}\"\n```\n")
     return "\n".join(parts)
+
+
+def anchor(key: str) -> str:
+    """The stable anchor of a source's entry on the References page (``references.html#ref-<key>``).
+
+    sphinxcontrib-bibtex gives every bibliography directive an id for every entry of the .bib file,
+    so a template id ("ref-{key}") would repeat across the page's groups; the entry's own id is left
+    to it and this anchor is added to the entry that is shown (:mod:`kazdiaspora.reading_sphinx`).
+    """
+    from docutils.nodes import make_id
+
+    return make_id(f"ref-{key}")

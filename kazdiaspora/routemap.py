@@ -571,6 +571,12 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
             ls = MODE_STYLE.get(mode, base_ls)
             ax.plot(dd[:, 0], dd[:, 1], color=r.colour, lw=lw, ls=ls, solid_capstyle="butt",
                     dash_capstyle="butt", zorder=5 + 0.001 * (10 - lw), alpha=0.95)
+            if not panel.magnitude_labels and isinstance(r.magnitude_id, str) and r.magnitude_id:
+                # a panel that prints no figures still draws each one, as the line's width: the
+                # line (about a dozen points along it, drawn invisibly) names the figure's row
+                step = max(1, len(dd) // 12)
+                hotspots.tag(ax.plot(dd[::step, 0], dd[::step, 1], ls="none", marker="none", lw=lw, alpha=0,
+                                     zorder=4), r.magnitude_id)
             if r.kind == "return":  # a return: a white core along the line
                 ax.plot(dd[:, 0], dd[:, 1], color="white", lw=max(0.45, lw * 0.38), ls=ls, solid_capstyle="butt",
                         dash_capstyle="butt", zorder=5.01 + 0.001 * (10 - lw))
