@@ -183,11 +183,8 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
                f"the same thing and year); {len(flagged)} are disputed, probable errors or excluded.\n")
     for r in flagged.sort_values("id").itertuples():
         out.append(f"- `{r.id}` ({r.status.replace('_', ' ')}): {_cell(r.status_note)}")
-    try:
-        exc = data.load("excluded")
-        exc = exc[exc["geography"].fillna("").str.contains(name, case=False, regex=False)]
-    except Exception:  # noqa: BLE001 - the table is optional for a profile
-        exc = pd.DataFrame()
+    exc = data.load("excluded")
+    exc = exc[exc["geography"].fillna("").str.contains(name, case=False, regex=False)]
     if len(exc):
         out.append(f"\nFigures about {name} that could not be verified and are kept out of the data:\n")
         for r in exc.sort_values("id").itertuples():
