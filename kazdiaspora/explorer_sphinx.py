@@ -18,6 +18,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
 from . import downloads, explorer, hotspots, paths, profiles
+from .figures import data_label
 
 REFERENCES_DOC = "book/references"
 EXPLORER_DOC = "book/explorer"
@@ -95,7 +96,7 @@ class EvidenceExplorer(Directive):
         frame = explorer.explorer_frame(
             ev, lambda k: f"{refs}#{_cite_anchor(app, k)}",
             lambda ch: _rel(app, doc, f"notebooks/{ch}"),
-            lambda fid: f"{figs}#fig-{fid}",
+            lambda fid: f"{figs}#{data_label(fid)}",  # the figure's entry on the Figures and data page
             lambda iso: _rel(app, doc, prof[iso]) if iso in prof else None)
         html = (f'<div class="kaz-explorer" data-rows="{len(ev)}">' + explorer.explorer_html(frame) + "</div>")
         return [nodes.raw("", html, format="html")]

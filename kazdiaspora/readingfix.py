@@ -60,7 +60,9 @@ def fix(nb) -> list[str]:
             if j is None:
                 raise ValueError(f"cell {i}: no Markdown cell above {label} to refer to it from")
             md = nb.cells[j]
-            md.source = md.source.rstrip() + f" See {{numref}}`{label}`."
+            last = md.source.rstrip().splitlines()[-1] if md.source.strip() else ""
+            sep = "\n\n" if last.lstrip().startswith("#") else " "  # never into a heading
+            md.source = md.source.rstrip() + f"{sep}See {{numref}}`{label}`."
             prose += "\n" + md.source
             changes.append(f"cell {j}: refers to {label} by number")
     return changes

@@ -457,7 +457,13 @@ PAGE_PROBE = r"""
               w: i.naturalWidth, h: i.naturalHeight, complete: i.complete,
               x: b.left + sx, y: b.top + sy, rw: b.width, rh: b.height,
               visible: b.width > 0 && b.height > 0 && getComputedStyle(i).visibility !== 'hidden',
-              filter: getComputedStyle(i).filter};
+              filter: getComputedStyle(i).filter, card: (() => {
+                // an image under the marks layer: its white card is the wrapper's outline
+                const w = i.closest('.kaz-hs-wrap');
+                if (!w) return null;
+                const r = w.getBoundingClientRect(), o = parseFloat(getComputedStyle(w).outlineWidth) || 0;
+                return {x: r.left + sx - o, y: r.top + sy - o, w: r.width + 2 * o, h: r.height + 2 * o};
+              })()};
     }),
   };
 })()
@@ -586,7 +592,9 @@ def check_browser(root: Path, screenshots: Path | None, pages: list[Path] | None
                                 problems.append(Problem(rel, "dark-figure", f"{im['src']}: CSS filter "
                                                         f"{im['filter']!r} in dark mode (expected none)"))
                             continue
-                        lum = _corner_brightness(png, (im["x"], im["y"], im["rw"], im["rh"]))
+                        c = im.get("card")
+                        box = (c["x"], c["y"], c["w"], c["h"]) if c else (im["x"], im["y"], im["rw"], im["rh"])
+                        lum = _corner_brightness(png, box)
                         if lum is not None and lum < MIN_DARK_CARD_BRIGHTNESS:
                             problems.append(Problem(rel, "dark-figure",
                                                     f"{im['src']}: corners at brightness {lum:.0f}/255 in dark mode "

@@ -293,6 +293,10 @@ def test_readingfix_hides_figure_code_and_adds_a_numbered_reference_once():
     nb.cells[1].metadata["tags"] = ["remove-cell"]
     with pytest.raises(ValueError, match="remove-cell"):
         readingfix.fix(nb)
+    # a figure under a bare heading: the reference becomes a paragraph, not part of the heading
+    nb = new_notebook(cells=[new_markdown_cell("## All routes"), new_code_cell('figures.show("census-series")')])
+    readingfix.fix(nb)
+    assert nb.cells[0].source == "## All routes\n\nSee {numref}`fig-census-series`."
 
 
 def test_the_chapters_already_follow_the_reading_rules():
