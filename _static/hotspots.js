@@ -150,6 +150,9 @@
         btn.style.top = (b[1] * 100).toFixed(3) + "%";
         btn.style.width = (b[2] * 100).toFixed(3) + "%";
         btn.style.height = (b[3] * 100).toFixed(3) + "%";
+        // where marks overlap, the smaller one lies on top (a marker over the range line it sits
+        // on), so each can be reached by the mouse; 1-19, under the popover (z-index 20)
+        btn.style.zIndex = String(1 + Math.round(18 * (1 - Math.min(1, Math.sqrt(b[2] * b[3]) / 0.3))));
         btn.setAttribute("aria-label", label(r, data));
         btn.setAttribute("aria-controls", pop.id);
         btn.setAttribute("aria-expanded", "false");

@@ -187,7 +187,10 @@ EXPLORER_SEARCH = r"""
   input.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));
   await new Promise(r => setTimeout(r, 400));
   const sel = document.querySelector('.kaz-explorer .dt-length select');
-  const rows = [...document.querySelectorAll('.kaz-explorer table.dataTable tbody tr')].map(tr => tr.textContent);
+  // a row's text and the addresses of its links (a locator is shown shortened, searched whole)
+  const rows = [...document.querySelectorAll('.kaz-explorer table.dataTable tbody tr')]
+    .filter(tr => !tr.closest('.dtsp-panesContainer')).map(  // the table, not its filter panes
+    tr => tr.textContent + ' ' + [...tr.querySelectorAll('a')].map(a => decodeURIComponent(a.href)).join(' '));
   return {info: document.querySelector('.kaz-explorer .dt-info').textContent, rows};
 })
 """
@@ -224,7 +227,8 @@ def check_explorer(b, s, root: Path, total: int, status_counts: dict[str, int], 
     out["search"] = res["info"]
     n = _count(res["info"])
     if not 0 < n < total or any(term.lower() not in t.lower() for t in res["rows"]) or not res["rows"]:
-        problems.append(bc.Problem(rel, "explorer-search", f"{term!r}: {res['info']!r}"))
+        missing = [t[:160] for t in res["rows"] if term.lower() not in t.lower()]
+        problems.append(bc.Problem(rel, "explorer-search", f"{term!r}: {res['info']!r}; rows without it: {missing[:3]}"))
     _call(b, s, EXPLORER_SEARCH, "")
     pick = "disputed" if "disputed" in status_counts else sorted(status_counts)[0]
     for status, want in [(pick, status_counts[pick])]:  # one pane selection keeps the check fast
