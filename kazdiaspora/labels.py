@@ -213,6 +213,29 @@ class LabelPlacer:
         else the free one covering the fewest. If none is free the label is left out (recorded in
         :attr:`skipped`) unless ``skip_crowded`` is false, when the least bad one is used.
         """
+        drawn_text = text
+        best, cands = self._beside(x, y, text, r_pt, rings, names, **kw)
+        if best is None and " " in text:
+            # no room on one line: the name broken onto two lines at the space nearest its middle
+            # (the label keeps its one-line text; only the drawing is broken)
+            spaces = [i for i, c in enumerate(text) if c == " "]
+            cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+            two = text[:cut] + "\n" + text[cut + 1:]
+            best, _ = self._beside(x, y, two, r_pt, rings, names, **kw)
+            if best is not None:
+                drawn_text = two
+        if best is None:
+            if skip_crowded:
+                self.skipped.append({"text": text, "kind": kind, "names": names})
+                return None
+            i = choose_box([c[0] for c in cands], self.placed, self.bounds, self.soft)
+            best = cands[i][0]
+        art = self._draw(best, drawn_text, kind, names, **kw)
+        self.labels[-1]["text"] = text
+        return art
+
+    def _beside(self, x, y, text, r_pt, rings, names, **kw):
+        """The best free box for :meth:`place` (None if none) and all the candidates tried."""
         w, h = self.text_size(text, **kw)
         cands = candidate_boxes(x, y, w, h, r_pt * self.px_per_pt, rings)
         best, best_key = None, None
@@ -227,13 +250,7 @@ class LabelPlacer:
                 best, best_key = box, key
             if key[0] == 0:
                 break
-        if best is None:
-            if skip_crowded:
-                self.skipped.append({"text": text, "kind": kind, "names": names})
-                return None
-            i = choose_box([c[0] for c in cands], self.placed, self.bounds, self.soft)
-            best = cands[i][0]
-        return self._draw(best, text, kind, names, **kw)
+        return best, cands
 
     def place_along(self, line: np.ndarray, text: str, kind: str = "figure", names: str = "",
                     fracs=(0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85), gap_pt: float = 2.0,
@@ -334,6 +351,72 @@ class LabelPlacer:
             if best is not None and not best_key[0]:
                 break
         return best, best_key
+
+    BADGE_FRACS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85, 0.1, 0.9)
+    """Where along its route a number badge is tried, in order."""
+    BADGE_GAPS_MM = (0.4, 1.4, 2.5)
+    """Gaps (mm) between a badge and its line tried beside the line (after on the line itself)."""
+
+    def badge_spot(self, line: np.ndarray, radius: float, own: np.ndarray | None = None,
+                   others: np.ndarray | None = None) -> tuple[np.ndarray, Box]:
+        """Centre and box of a round badge (``radius`` in display units) naming the polyline ``line``.
+
+        Tried along the line at :data:`BADGE_FRACS`: on the line itself (unless the line is too short
+        to carry it without being hidden), then beside it on either side at :data:`BADGE_GAPS_MM`,
+        so a badge is never more than the largest gap from its line. The first spot that is free and
+        has no point of ``others`` (the lines the badge must not seem to name) nearer than ``own``
+        (the badge's own line, default ``line``) wins; else the spot overlapping least. A line too short
+        to carry the badge is also tried beyond its ends. The badge's box is not added to
+        :attr:`placed`: the caller draws it and then blocks it.
+        """
+        line = np.asarray(line, dtype=float)
+        own = _densify(line, self.px_per_pt) if own is None or len(own) < 2 else np.asarray(own)
+        others = np.empty((0, 2)) if others is None else np.asarray(others).reshape(-1, 2)
+        seg = np.hypot(*np.diff(line, axis=0).T)
+        s = np.concatenate([[0.0], np.cumsum(seg)])
+        short = s[-1] < 6 * radius
+
+        def at(frac):
+            t = min(max(frac, 0.0), 1.0) * s[-1]
+            return np.array([np.interp(t, s, line[:, 0]), np.interp(t, s, line[:, 1])])
+
+        best, k = None, 0
+
+        def consider(cc):
+            nonlocal best, k
+            k += 1
+            box = (cc[0] - radius, cc[1] - radius, cc[0] + radius, cc[1] + radius)
+            hit = sum(overlap(box, q) for q in self.placed) + (0 if inside(box, self.bounds) else 1e9)
+            own_d = _box_points_distance(box, own)
+            nearer = len(others) > 0 and _box_points_distance(box, others) + self.px_per_pt < own_d
+            key = (hit, nearer, k)
+            if best is None or key < best[0]:
+                best = (key, cc, box)
+
+        def unit(v):
+            return v / max(np.hypot(*v), 1e-9)
+
+        dists = [radius + g / 25.4 * self.fig.dpi for g in self.BADGE_GAPS_MM]
+        for frac in self.BADGE_FRACS:
+            c = at(frac)
+            d = unit(at(frac + 0.05) - at(frac - 0.05))
+            nrm = np.array([-d[1], d[0]])
+            if not short:
+                consider(c)
+            for dist in dists:
+                consider(c + nrm * dist)
+                consider(c - nrm * dist)
+            if best[0][:2] == (0, False):
+                break
+        if short and best[0][:2] != (0, False):
+            # a short line: also beyond either end, on the line's extension and diagonally
+            for end, inward in ((0.0, 0.1), (1.0, 0.9)):
+                d = unit(at(end) - at(inward))
+                nrm = np.array([-d[1], d[0]])
+                for dist in dists:
+                    for v in (d, unit(d + nrm), unit(d - nrm)):
+                        consider(at(end) + v * dist)
+        return best[1], best[2]
 
     COUNTRY_MIN_INSIDE = 0.9
     """Share of a country label's box that must lie inside the country (1.0 preferred)."""

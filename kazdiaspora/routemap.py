@@ -145,7 +145,7 @@ MAP_SPECS: dict[str, MapSpec] = {
             Panel(extent=(47.5, 79.0, 34.8, 47.6), crs=IRAN_LCC, title="(a) Caspian and Central Asia",
                   highlight_admin1=("KZ-MAN", "IR-27"), label_countries=("KAZ", "TKM", "IRN", "UZB"),
                   min_route_km=120.0),
-            Panel(extent=(53.75, 55.45, 36.68, 37.42), crs=LOCAL_GOLESTAN, graticule_step=0.5,
+            Panel(extent=(53.55, 55.45, 36.68, 37.42), crs=LOCAL_GOLESTAN, graticule_step=0.5,
                   title="(b) Golestan, town scale", highlight_admin1=("IR-27",), admin1_borders=("IRN",),
                   only_inside=True, bend_scale=0.8),
         ),
@@ -659,33 +659,16 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
             # the figure in people names its row of wave_figures (the route's row where it has none)
             hotspots.tag(art, r.magnitude_id if isinstance(r.magnitude_id, str) and r.magnitude_id else r.route_id)
     # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
-    # the line where the route is too short to carry it without hiding the line)
+    # the line where the route is too short to carry it without hiding the line). A badge stays
+    # within LabelPlacer.BADGE_GAPS_MM[-1] of its own line, and no line of another wave is nearer to it.
     numbers = {}
     rad = 5.2 * ppt
+    wave_of = dict(zip(routes["route_id"], routes["wave_no"]))
     for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
         p = paths[r.route_id]
-        length = float(np.sum(np.hypot(*np.diff(p, axis=0).T)))
-        short = length < 6 * rad
-        best = None
-        for frac in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
-            c = point_along(p, frac)
-            offs = [(0.0, 0.0)] if not short else []
-            d = point_along(p, min(frac + 0.05, 1.0)) - point_along(p, max(frac - 0.05, 0.0))
-            d = d / max(np.hypot(*d), 1e-9)
-            nrm = np.array([-d[1], d[0]])
-            for dist in (rad + 2.5 * ppt, 2 * rad + 3 * ppt, 3 * rad + 3 * ppt):
-                offs += [tuple(nrm * dist), tuple(-nrm * dist)]
-            for off in offs:
-                cc = c + np.array(off)
-                box = (cc[0] - rad, cc[1] - rad, cc[0] + rad, cc[1] + rad)
-                hit = sum(overlap(box, q) for q in placer.placed) + (0 if inside(box, placer.bounds) else 1e9)
-                if best is None or hit < best[0]:
-                    best = (hit, cc, box)
-                if hit == 0:
-                    break
-            if best[0] == 0:
-                break
-        _, c, box = best
+        others = [inner[o] for o in inner if wave_of[o] != r.wave_no and len(inner[o])]
+        c, box = placer.badge_spot(p, rad, own=dense[r.route_id],
+                                   others=np.vstack(others) if others else None)
         numbers[r.route_id] = c
         cd = to_data(c)
         rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])

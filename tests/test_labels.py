@@ -76,6 +76,64 @@ def test_figure_label_stays_beside_its_line(ax):
     assert mm <= 3.0
 
 
+def test_long_name_with_no_room_on_one_line_is_broken_not_dropped(ax):
+    placer = L.LabelPlacer(ax)
+    x, y = ax.transData.transform((50, 50))
+    bb = ax.get_window_extent(placer.renderer)
+    w1, _ = placer.text_size("Bandar Torkaman")
+    w2, _ = placer.text_size("Torkaman")
+    # a corridor around the marker wide enough for the longer word, too narrow for the whole name
+    half = (w2 + w1) / 4
+    placer.block((bb.x0, bb.y0, x - half, bb.y1))
+    placer.block((x + half, bb.y0, bb.x1, bb.y1))
+    art = placer.place(x, y, "Bandar Torkaman", 3, names="bt")
+    assert art is not None and art.get_text() == "Bandar\nTorkaman"
+    assert placer.labels[-1]["text"] == "Bandar Torkaman"  # what the label names, on one line
+    _disjoint(_extents(placer) + [o["box"] for o in placer.obstacles])
+
+
+def _mm(ax, d):
+    return d / ax.figure.dpi * 25.4
+
+
+def test_badge_on_its_line_or_beside_it_and_never_nearer_another(ax):
+    placer = L.LabelPlacer(ax)
+    line = ax.transData.transform(np.column_stack([np.linspace(10, 90, 50), np.full(50, 50.0)]))
+    rad = 5.2 * placer.px_per_pt
+    c, b = placer.badge_spot(line, rad)
+    assert L.box_polyline_distance(b, line) == 0  # free room: on the line itself
+    # the middle of the line taken by labels: the badge moves along the line
+    placer.block(tuple(ax.transData.transform((35, 40))) + tuple(ax.transData.transform((65, 60))))
+    c, b = placer.badge_spot(line, rad)
+    assert all(L.overlap(b, q) == 0 for q in placer.placed)
+    assert L.box_polyline_distance(b, line) == 0
+    # the whole line covered by a strip of labels, another line above it: the badge goes beside
+    # its own line, on the side away from the other line, and within the largest gap
+    placer = L.LabelPlacer(ax)
+    placer.block(tuple(ax.transData.transform((0, 48))) + tuple(ax.transData.transform((100, 52))))
+    other = ax.transData.transform(np.column_stack([np.linspace(10, 90, 50), np.full(50, 56.0)]))
+    c, b = placer.badge_spot(line, rad, others=other)
+    assert all(L.overlap(b, q) == 0 for q in placer.placed)
+    assert _mm(ax, L.box_polyline_distance(b, line)) <= L.LabelPlacer.BADGE_GAPS_MM[-1] + 0.01
+    assert L.box_polyline_distance(b, other) >= L.box_polyline_distance(b, line)
+    assert c[1] < line[0][1]  # below: the side away from the other line (above is tried first)
+
+
+def test_badge_of_a_short_line_may_sit_beyond_its_end(ax):
+    placer = L.LabelPlacer(ax)
+    p0, p1 = ax.transData.transform((50, 50)), ax.transData.transform((52, 50))
+    line = np.array([p0, p1])
+    rad = 5.2 * placer.px_per_pt
+    bb = ax.get_window_extent(placer.renderer)
+    # both sides of the short line are taken; only the room beyond its ends is free
+    placer.block((bb.x0, p0[1] + 2, bb.x1, bb.y1))
+    placer.block((bb.x0, bb.y0, bb.x1, p0[1] - 2))
+    other = ax.transData.transform(np.column_stack([np.full(20, 51.0), np.linspace(0, 100, 20)]))
+    c, b = placer.badge_spot(line, rad, others=other)
+    assert _mm(ax, L.box_polyline_distance(b, line)) <= L.LabelPlacer.BADGE_GAPS_MM[-1] + 0.01
+    assert L.box_polyline_distance(b, other) + placer.px_per_pt >= L.box_polyline_distance(b, line)
+
+
 def test_country_label_inside_polygon_from_its_pole(ax):
     placer = L.LabelPlacer(ax)
     # an L-shaped country: the centroid lies outside, the label must not

@@ -201,6 +201,36 @@ def test_every_badge_and_label_is_drawn_for_every_route(drawn):
         assert not skipped, (mid, skipped)
 
 
+def test_every_badge_beside_its_own_route_and_no_other_wave_nearer(drawn):
+    """A wave number lies on its route or beside it, and no line of another wave is nearer to it."""
+    limit = labels.LabelPlacer.BADGE_GAPS_MM[-1] + 0.05
+    n = 0
+    for mid, gj in drawn.items():
+        full, inner = _route_lines(gj), _route_lines(gj, END_MM)
+        wave = {f["properties"]["route_id"]: f["properties"]["wave_id"] for f in _feats(gj, "route")}
+        for f in _feats(gj, "label", kind="badge"):
+            p = f["properties"]
+            b = box(*p["extent_pt"])
+            own = b.distance(full[(p["panel"], p["names"])])
+            assert own <= limit * MM, (mid, p["panel"], p["names"], round(own / MM, 2))
+            for (panel, rid), line in inner.items():
+                if panel == p["panel"] and wave[rid] != wave[p["names"]]:
+                    assert b.distance(line) + NEARER_TOL_PT >= own, (mid, p["names"], "nearer to", rid)
+            n += 1
+    assert n >= 40
+
+
+def test_every_place_on_a_chapter_map_is_named(drawn):
+    """Each stop and region on the chapter maps carries its name (the overview names only some and
+    sends the reader to the chapter maps)."""
+    for mid, gj in drawn.items():
+        if mid == "overview":
+            continue
+        left = [f["properties"]["text"] for f in _feats(gj, "unplaced_label")
+                if f["properties"]["kind"] in ("town", "region")]
+        assert not left, (mid, left)
+
+
 # ----------------------------------------------------------------------------------- routes
 def test_no_overland_segment_crosses_water(drawn, water, land):
     bad = []
