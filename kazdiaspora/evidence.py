@@ -285,12 +285,42 @@ def scatter_mark(ax, x, y, kind: str, grade: str | None, status: str, size: floa
     return ln
 
 
+def plot_marks(ax, df: pd.DataFrame, x: str = "x", y: str = "value", size: float = 6.5, zorder: float = 3,
+               id_col: str = "id", **kw) -> list:
+    """Draw every row of ``df`` (columns ``kind``, ``source_key``, ``status``, ``x``, ``y``) with
+    :func:`mark`, one artist per (kind, grade, status), each point tagged with its row id for the
+    marks layer. Rows that are not data (probable errors, excluded) raise :class:`EvidenceError`."""
+    from . import hotspots
+
+    d = df.assign(_grade=[grade_of(k) for k in df["source_key"]])
+    out = []
+    for (kind, grade, status), g in d.groupby(["kind", "_grade", "status"], sort=True):
+        (ln,) = ax.plot(g[x].to_numpy(float), g[y].to_numpy(float), zorder=zorder,
+                        **mark(kind, grade, status, size), **kw)
+        out.append(hotspots.tag(ln, [str(i) for i in g[id_col]]))
+    return out
+
+
 def error_mark(ax, x, y, size: float = 6.5, zorder: float = 3, **kw):
     """A probable error shown as such: a grey cross (its legend entry: :func:`legend_handles`)."""
     from . import style
     (ln,) = ax.plot([x], [y], marker="x", markersize=size, color=style.GREY, markeredgewidth=1.2,
                     linestyle="none", zorder=zorder, **kw)
     return ln
+
+
+def kind_handles(kinds) -> list:
+    """Legend entries for shape and hue (the kind of figure), the same in every figure."""
+    from matplotlib.lines import Line2D
+
+    from . import style
+
+    hs = []
+    for k in kinds:
+        c, m = style.KIND_STYLE[k]
+        hs.append(Line2D([], [], ls="", marker=m, ms=7 if m != "*" else 9, mfc=c, mec="black", mew=0.4,
+                         label=style.KIND_LABEL[k]))
+    return hs
 
 
 def legend_handles(statuses=("corroborated", "disputed", "uncorroborated"), grades=GRADES,

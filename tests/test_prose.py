@@ -321,6 +321,21 @@ def test_no_working_vocabulary_in_the_built_book():
     assert not bad, f"{len(bad)} working word(s) in the built HTML:\n" + "\n".join(bad[:40])
 
 
+def _svg_texts(svg: str) -> list[str]:
+    """The texts drawn on a figure: matplotlib writes each one, as drawn, in a comment beside its glyphs."""
+    return [t.strip() for t in re.findall(r"<!--(.*?)-->", svg, flags=re.S)]
+
+
+def test_no_working_vocabulary_drawn_on_a_figure():
+    bad = []
+    for p in sorted(paths.FIGURES_DIR.glob("*.svg")):
+        for t in _svg_texts(p.read_text(encoding="utf-8")):
+            if WORKING_WORDS.search(_without_keys(t)):
+                bad.append(f"{p.name}: {t!r}")
+    assert not bad, f"{len(bad)} working word(s) drawn on figures:\n" + "\n".join(bad[:40])
+    assert _svg_texts("<g><!-- Moves begin (seed) --><path/></g>") == ["Moves begin (seed)"]
+
+
 def test_vocabulary_checker_catches_working_words():
     assert WORKING_WORDS.search(_without_keys("as the seed paper says"))
     assert WORKING_WORDS.search(_without_keys("Research pack tier D"))

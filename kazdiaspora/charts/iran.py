@@ -60,7 +60,16 @@ ORIGIN_STYLE = {
     "RUS": (style.OKABE_ITO["reddish_purple"], "v"),
     "OTH": (style.GREY, "P"),
 }
-SOURCE_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h", "p", "*", "<", ">")
+
+MARKS_SENTENCE = ("Marks follow the book's one grammar: shape and colour give the kind of source, the fill "
+                  "whether another source bears the figure out (hollow: one source only), the shade how "
+                  "reliable the source is; the number in brackets names the source, listed under the chart.")
+
+
+def _present(order, values) -> tuple:
+    """The members of ``order`` found in ``values``, in ``order``'s order (legend entries for what is drawn)."""
+    vals = set(values)
+    return tuple(v for v in order if v in vals and v not in evidence.NOT_DATA)
 DERIVED_HATCH = "////"
 DERIVED_BAND = 1.3  # a derived value is drawn as a hatched box from value/1.3 to value*1.3 (log axis)
 
@@ -302,9 +311,9 @@ def _community_caption(d: pd.DataFrame) -> str:
     return (f"Each marker is one figure from one source, as printed: the size of the Kazakh community "
             f"of Iran in persons (top) and in families (middle; not converted to persons). Figures "
             f"range from {fmt_num(lo)} to {fmt_num(hi)} persons and refer to different areas (the city "
-            f"of Gorgan, Golestan province, all Iran). Hollow markers ({len(unc)}) are the "
-            f"figures of the article on the Kazakhs of Iran that no other source confirms; undated statements are "
-            f"in the right-hand column. The bottom strip shows dated events from the events table.")
+            f"of Gorgan, Golestan province, all Iran); {len(unc)} of the figures in persons are given by "
+            f"one source only. Undated statements are in the right-hand column. The bottom strip shows "
+            f"dated events from the events table. {MARKS_SENTENCE}")
 
 
 def _community_alt(d: pd.DataFrame) -> str:
@@ -328,15 +337,18 @@ def iran_community():
     pop["uncorroborated"] = pop["status"].eq("uncorroborated")
     pop["bound"] = [bound(r) for _, r in pop.iterrows()]
     pop["scope"] = [scope_label(r, places) for _, r in pop.iterrows()]
+    # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
-    smark = {k: SOURCE_MARKERS[i % len(SOURCE_MARKERS)] for i, k in enumerate(keys)}
-
-    fig, axes = style.new_figure(7.6, nrows=3, ncols=2, layout="constrained",
-                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2], width_ratios=[5.0, 1.35]))
+    src_no = {k: i + 1 for i, k in enumerate(keys)}
+    fig, axes = style.new_figure(9.0, nrows=4, ncols=2, layout="constrained",
+                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2, 1.7], width_ratios=[5.0, 1.35]))
     ax_p, ax_u = axes[0]
     ax_f, ax_fu = axes[1]
     ax_e, ax_eu = axes[2]
-    for a in (ax_fu, ax_eu):
+    for a in axes[3]:
+        a.remove()
+    ax_l = fig.add_subplot(axes[3][0].get_gridspec()[3, :])  # the legend, across the figure
+    for a in (ax_fu, ax_eu, ax_l):
         a.axis("off")
     ax_f.sharex(ax_p)
     ax_e.sharex(ax_p)
@@ -351,23 +363,22 @@ def iran_community():
 
     def draw(ax, r, x, top=None):
         hotspots.row(ax, r.id)
+        # shape and hue: kind; fill: status; shade: grade (the book's one grammar)
         col, _ = style.KIND_STYLE[r.kind]
-        mk = smark[r.source_key]
-        ev = evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status)
-        face = ev["markerfacecolor"]
+        grade = evidence.grade_of(r.source_key)
         if pd.notna(r.value_low) and pd.notna(r.value_high) and pd.isna(r.value):
             hi = min(r.value_high, top) if top else r.value_high
             ax.plot([x, x], [r.value_low, hi], color=col, lw=2.2, solid_capstyle="butt")
-            ax.plot(x, r.value_low, marker=mk, ms=6, mfc=face, mec=col, mew=1.2, ls="none")
+            ax.plot(x, r.value_low, **evidence.mark(r.kind, grade, r.status, 6))
             if top and r.value_high > top:  # the range runs off the chart: arrow at the top edge
                 ax.annotate("", xy=(x, top), xytext=(x, top * 0.9),
                             arrowprops=dict(arrowstyle="-|>", color=col, lw=2.2, mutation_scale=10))
             else:
-                ax.plot(x, r.value_high, marker=mk, ms=6, mfc=face, mec=col, mew=1.2, ls="none")
+                ax.plot(x, r.value_high, **evidence.mark(r.kind, grade, r.status, 6))
             return
         if getattr(r, "x0", x) != getattr(r, "x1", x):
             ax.plot([r.x0, r.x1 + 1], [r.value, r.value], color=col, lw=1.4, alpha=0.7)
-        ax.plot(x, r.value, marker=mk, ms=7, mfc=face, mec=col, mew=1.3, ls="none", zorder=3)
+        ax.plot(x, r.value, zorder=3, **evidence.mark(r.kind, grade, r.status, 7))
         if r.bound == "lower":
             lower_arrow(ax, x, r.value, col)
 
@@ -388,14 +399,12 @@ def iran_community():
     def text_of(r):
         t = f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''}"
         if pd.isna(r.year_start):
-            t += " \u00b7 " + textwrap.fill(r.period, 28)
+            t += "\n" + textwrap.fill(r.period, 22)
         elif r.year_start != r.year_end:
             t += f" \u00b7 {int(r.year_start)}\u2013{int(r.year_end)}"
         else:
             t += f" \u00b7 {int(r.year_end)}"
-        t += f"\n{r.scope}"
-        if r.uncorroborated:
-            t += " \u00b7 uncorroborated"
+        t += f" [{src_no[r.source_key]}]\n{r.scope}"
         return t
 
     for r, ly in zip(right.itertuples(), ys):
@@ -422,10 +431,10 @@ def iran_community():
         lab = textwrap.fill(f"\u2018{r.period.split(' (')[0]}\u2019", 9)
         ax_u.text(i, -top * 0.03, lab, ha="center", va="top", fontsize=7.5)
         if pd.isna(r.value):
-            txt = f"{fmt_num(r.value_low)}\u2013\n{fmt_num(r.value_high)}"
+            txt = f"{fmt_num(r.value_low)}\u2013\n{fmt_num(r.value_high)}\n[{src_no[r.source_key]}]"
             ax_u.text(i, r.value_low - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
         else:
-            txt = fmt_num(r.value) + ("\nuncorro-\nborated" if r.uncorroborated else "")
+            txt = fmt_num(r.value) + f" [{src_no[r.source_key]}]" + ("\nuncorro-\nborated" if r.uncorroborated else "")
             ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
     hotspots.done(ax_u)
     ax_u.set_xlim(-0.6, len(und) - 0.4)
@@ -439,7 +448,8 @@ def iran_community():
     fam = dated[dated["unit"] == "families"]
     for r in fam.itertuples():
         draw(ax_f, r, r.x)
-        ax_f.annotate(f"{fmt_num(r.value)} families · {r.scope} · {r.period}", xy=(r.x, r.value),
+        ax_f.annotate(f"{fmt_num(r.value)} families · {r.scope} · {r.period} [{src_no[r.source_key]}]",
+                      xy=(r.x, r.value),
                       xytext=(8, 0), textcoords="offset points", va="center", fontsize=7.5)
     hotspots.done(ax_f)
     fmax = float(fam["value"].max()) if len(fam) else 1.0
@@ -470,24 +480,21 @@ def iran_community():
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
     ax_e.set_title("C. Events (from the events table)", fontsize=9)
-    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 30)
+    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 42)
     ax_e.set_xlabel("Year")
     ax_e.set_xticks([t for t in ax_e.get_xticks() if t <= x_last])
     for a in (ax_p, ax_f):
         a.tick_params(labelbottom=False)
 
-    def kind_of(k):
-        return pop[pop.source_key == k].kind.iloc[0]
-
-    handles = [Line2D([], [], ls="none", marker=smark[k], ms=6, mec=style.KIND_STYLE[kind_of(k)][0],
-                      mfc=style.KIND_STYLE[kind_of(k)][0],
-                      label=f"{source_label(k, 30)} ({style.KIND_LABEL[kind_of(k)].lower()})") for k in keys]
-    handles.append(Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec=style.GREY,
-                          label="hollow: uncorroborated figure"))
+    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, pop["status"]),
+                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"))
     handles.append(Line2D([], [], ls="none", marker="$↑$", ms=7, color=style.GREY, label="↑: lower bound (‘more than’)"))
-    ax_p.legend(handles=handles, loc="upper left", fontsize=7, ncol=1, frameon=False, handletextpad=0.3,
-                borderaxespad=0.2, labelspacing=0.3)
+    ax_l.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=2,
+                frameon=False, handletextpad=0.3, borderaxespad=0.0, labelspacing=0.3, columnspacing=1.2)
+    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
+              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("The Kazakhs of Iran: how many, according to whom", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
 
@@ -537,7 +544,7 @@ def _iran_ret_caption(d: pd.DataFrame) -> str:
             f"organised groups and the parts of the 1993 train transfer settled in three oblasts. "
             f"Logarithmic scales. The shaded band marks the years without any Iran-specific total. "
             f"The person count printed for the 1993 trains is left out as implausible (see the note "
-            f"on the chart).")
+            f"on the chart). {MARKS_SENTENCE}")
 
 
 def _iran_ret_alt(d: pd.DataFrame) -> str:
@@ -558,8 +565,9 @@ def iran_returnees():
     ret, excluded = iran_returnee_data()
     rep = data.load("repatriation")
     b0, b1 = no_series_band(ret, rep)
+    # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(ret["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
-    smark = {k: SOURCE_MARKERS[i % len(SOURCE_MARKERS)] for i, k in enumerate(keys)}
+    src_no = {k: i + 1 for i, k in enumerate(keys)}
     ret["x0"] = ret["year_start"].astype(float)
     ret["x1"] = ret["year_end"].astype(float) + 1
     ret["span"] = ret["year_start"] < ret["year_end"]
@@ -567,7 +575,7 @@ def iran_returnees():
     ret["x"] = ret["x"] + dodge(list(zip(ret["x"], ret["value"], ret["unit"], ret["span"])), 0.9)
 
     fig, (ax_p, ax_f, ax_l) = style.new_figure(6.3, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.25, 1, 0.32]))
+                                               gridspec_kw=dict(height_ratios=[1.25, 1, 0.72]))
     ax_f.sharex(ax_p)
     ax_p.tick_params(labelbottom=False)
     ax_l.axis("off")
@@ -581,11 +589,11 @@ def iran_returnees():
             col, _ = style.KIND_STYLE[r.kind]
             if r.span:
                 ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
-            ax.plot(r.x, r.value, marker=smark[r.source_key], ms=7, mfc=col, mec=col, ls="none", zorder=3)
+            ax.plot(r.x, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 7))
         hotspots.done(ax)
         ax.set_yscale("log")
         lo, hi = float(sub["value"].min()), float(sub["value"].max())
-        ax.set_ylim(10 ** (np.floor(np.log10(lo)) - 0.25), 10 ** (np.ceil(np.log10(hi)) + 0.35))
+        ax.set_ylim(10 ** (np.floor(np.log10(lo)) - 0.25), 10 ** (np.ceil(np.log10(hi)) + 0.7))  # room for the note
         ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
         ax.set_ylabel(f"Returnees from Iran ({unit})")
         ax.set_title(title, fontsize=9)
@@ -596,9 +604,11 @@ def iran_returnees():
             ly = spread_1d(np.log10(g["value"]).tolist(), 0.27)
             for r, l in zip(g.itertuples(), ly):
                 dest = _destination(r.geography)
-                txt = f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
+                txt = (f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
+                       + f" [{src_no[r.source_key]}]")
                 left = r.x > xmid
-                hotspots.tag(ax.annotate(textwrap.fill(txt, 40), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
+                hotspots.tag(ax.annotate(textwrap.fill(txt, 52 if len(g) > 1 else 30), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
                             ), r.id).set_in_layout(False)
@@ -611,12 +621,14 @@ def iran_returnees():
     if len(excluded):
         ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), 110),
                   transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
-    handles = [Line2D([], [], ls="none", marker=smark[k], ms=6, color=style.KIND_STYLE[ret[ret.source_key == k].kind.iloc[0]][0],
-                      label=f"{source_label(k, 30)} ({style.KIND_LABEL[ret[ret.source_key == k].kind.iloc[0]].lower()})")
-               for k in keys]
+    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, ret["status"]),
+                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
     handles.append(Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published"))
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
+    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
+              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("Returnees from Iran to Kazakhstan, as printed by each source", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
     out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
@@ -852,9 +864,8 @@ def return_cumulative():
     kinds = sorted(cum["kind"].unique())
     for k in kinds:
         g = cum[cum["kind"] == k]
-        col, mk = style.KIND_STYLE[k]
-        hotspots.tag(ax_a.plot(g["x"], g["value"], marker=mk, ms=5.5, color=col, ls="none", zorder=3, alpha=0.9),
-                     list(g["id"]))
+        col, _ = style.KIND_STYLE[k]
+        evidence.plot_marks(ax_a, g, size=5.5, zorder=3)
         for r in g[g["bound"] == "lower"].itertuples():
             lower_arrow(ax_a, r.x, r.value, col)
     # name the sources that stand apart from the official line
@@ -882,9 +893,9 @@ def return_cumulative():
                                  lw=0.8, zorder=1)), r.id)
     for r in arr.itertuples():
         hotspots.row(ax_b, r.id)
-        col, mk = style.KIND_STYLE[r.kind]
+        col, _ = style.KIND_STYLE[r.kind]
         ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
-        ax_b.plot(r.x1, r.value, marker=mk, ms=4.5, color=col, ls="none", zorder=3)
+        ax_b.plot(r.x1, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 4.5))
     hotspots.done(ax_b)
     ax_b.set_yscale("log")
     vals = pd.concat([der["value"], arr["value"]])
@@ -896,8 +907,10 @@ def return_cumulative():
     ax_b.grid(axis="y")
     ax_a.set_xlim(np.floor(float(cum["x"].min())) - 1, np.ceil(float(cum["x"].max())) + 1)
     ax_a.tick_params(labelbottom=False)
-    handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5.5,
-                      label=style.KIND_LABEL[k]) for k in kinds]
+    shown = pd.concat([cum, arr])
+    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
+                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
     handles += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
                 Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
                 Line2D([], [], color=style.KIND_STYLE["official_statistics"][0], lw=2.2,

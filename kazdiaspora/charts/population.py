@@ -255,14 +255,7 @@ def kazakhstan_latest_census(df: pd.DataFrame | None = None) -> pd.Series:
 
 # ----------------------------------------------------------------------------- drawing helpers
 def _kind_handles(kinds, ax_or_none=None):
-    from matplotlib.lines import Line2D
-
-    hs = []
-    for k in kinds:
-        c, m = style.KIND_STYLE[k]
-        hs.append(Line2D([], [], ls="", marker=m, ms=7 if m != "*" else 9, mfc=c, mec="black", mew=0.4,
-                         label=style.KIND_LABEL[k]))
-    return hs
+    return evidence.kind_handles(kinds)
 
 
 def _evidence_of(r) -> tuple[str, str | None]:
