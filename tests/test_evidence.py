@@ -166,12 +166,11 @@ def test_every_chart_with_markers_uses_the_grammar():
         assert evidence.GRADE_LABEL["D"] in texts, fid
 
 
-# Marks that are not a figure's mark: range caps and ticks, arrowheads, invisible hover targets, text markers.
+# Marks that are not a figure's mark: range caps and ticks, a quota's dash, arrowheads, invisible hover
+# targets, text markers.
 _NOT_A_FIGURE_MARK = {"|", "_", ">", "<", "none", "None", "", " "}
-GRAMMAR_PENDING = {
-    # charts whose marks encode something else and are not yet on the one grammar (the reason each)
-    "return-origin-shares": "hue and shape give the country of origin of each series",
-    "return-quotas-settlement": "hue and shape give the role of a figure (quota, arrivals, settled)",
+GRAMMAR_PENDING: dict[str, str] = {
+    # charts whose marks encode something else and are not yet on the one grammar: id -> the reason
 }
 
 

@@ -52,18 +52,11 @@ TIMELINE_EVENTS = (
 ORIGINS = ("UZB", "CHN", "MNG", "TKM", "RUS", "OTH")
 ORIGIN_LABEL = {"UZB": "Uzbekistan", "CHN": "China", "MNG": "Mongolia", "TKM": "Turkmenistan",
                 "RUS": "Russia", "OTH": "Other countries (incl. Iran)"}
-ORIGIN_STYLE = {
-    "UZB": (style.OKABE_ITO["blue"], "o"),
-    "CHN": (style.OKABE_ITO["vermillion"], "s"),
-    "MNG": (style.OKABE_ITO["bluish_green"], "^"),
-    "TKM": (style.OKABE_ITO["orange"], "D"),
-    "RUS": (style.OKABE_ITO["reddish_purple"], "v"),
-    "OTH": (style.GREY, "P"),
-}
 
 MARKS_SENTENCE = ("Marks follow the book's one grammar: shape and colour give the kind of source, the fill "
                   "whether another source bears the figure out (hollow: one source only), the shade how "
-                  "reliable the source is; the number in brackets names the source, listed under the chart.")
+                  "reliable the source is.")
+NUMBERED_SOURCES = "The number in brackets names the source, listed under the chart."
 
 
 def _present(order, values) -> tuple:
@@ -313,7 +306,7 @@ def _community_caption(d: pd.DataFrame) -> str:
             f"range from {fmt_num(lo)} to {fmt_num(hi)} persons and refer to different areas (the city "
             f"of Gorgan, Golestan province, all Iran); {len(unc)} of the figures in persons are given by "
             f"one source only. Undated statements are in the right-hand column. The bottom strip shows "
-            f"dated events from the events table. {MARKS_SENTENCE}")
+            f"dated events from the events table. {MARKS_SENTENCE} {NUMBERED_SOURCES}")
 
 
 def _community_alt(d: pd.DataFrame) -> str:
@@ -544,7 +537,7 @@ def _iran_ret_caption(d: pd.DataFrame) -> str:
             f"organised groups and the parts of the 1993 train transfer settled in three oblasts. "
             f"Logarithmic scales. The shaded band marks the years without any Iran-specific total. "
             f"The person count printed for the 1993 trains is left out as implausible (see the note "
-            f"on the chart). {MARKS_SENTENCE}")
+            f"on the chart). {MARKS_SENTENCE} {NUMBERED_SOURCES}")
 
 
 def _iran_ret_alt(d: pd.DataFrame) -> str:
@@ -717,13 +710,14 @@ def share_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def _share_caption(d: pd.DataFrame) -> str:
     p = d[d["series"] == "origin_share_period"]
     c = d[d["series"] == "origin_share_cumulative"]
-    return (f"Origin of returnees as a percentage, in two different senses that must not be confused. "
-            f"A: share of the people granted returnee status within one year up to the release date "
+    return (f"Origin of returnees as a percentage, in two different senses that must not be confused, "
+            f"one small panel per country of origin (each with its own scale). Solid line: share of the "
+            f"people granted returnee status within one year up to the release date "
             f"({p['source_key'].nunique()} releases, {p['date_end'].min()[:4]}\u2013{p['date_end'].max()[:4]}). "
-            f"B: share of all returnees since 1991 ({c['source_key'].nunique()} sources). Iran is not "
-            f"published separately: it is part of \u2018other countries\u2019. Crosses in B are "
-            f"figures presented as shares since 1991 that are the period shares of A (probable errors, "
-            f"shown as such). Lines only connect releases in time order.")
+            f"Dashed line: share of all returnees since 1991 ({c['source_key'].nunique()} sources). Iran is not "
+            f"published separately: it is part of \u2018other countries\u2019. Crosses are "
+            f"figures presented as shares since 1991 that are period shares (probable errors, "
+            f"shown as such). Lines only connect releases in time order. {MARKS_SENTENCE}")
 
 
 def _share_alt(d: pd.DataFrame) -> str:
@@ -731,10 +725,10 @@ def _share_alt(d: pd.DataFrame) -> str:
     c = d[(d["series"] == "origin_share_cumulative") & ~d["misreported"]]
     uzb = c[c["origin_iso3"] == "UZB"]["value"]
     chn_p = p[p["origin_iso3"] == "CHN"]["value"]
-    return (f"Two-panel dot chart of origin shares. Panel A, shares of arrivals within a year: China "
-            f"ranges from {fmt_num(chn_p.min())}% to {fmt_num(chn_p.max())}%, leading in 2020 and 2024 while "
-            f"Uzbekistan leads in other years. Panel B, shares of all returnees since 1991: Uzbekistan "
-            f"stays between {fmt_num(uzb.min())}% and {fmt_num(uzb.max())}%.")
+    return (f"Six small dot-and-line charts of origin shares, one per country of origin. Shares of arrivals "
+            f"within a year (solid lines): China ranges from {fmt_num(chn_p.min())}% to {fmt_num(chn_p.max())}%, "
+            f"leading in 2020 and 2024 while Uzbekistan leads in other years. Shares of all returnees since "
+            f"1991 (dashed lines): Uzbekistan stays between {fmt_num(uzb.min())}% and {fmt_num(uzb.max())}%.")
 
 
 @register("return-origin-shares", chapter=CHAPTER,
@@ -745,39 +739,54 @@ def return_origin_shares():
     # probable errors (period shares presented as shares since 1991) are shown as such, crossed
     d["misreported"] = d["status"].eq("probable_error")
     d["shown_as"] = np.where(d["misreported"], "error", "data")
-    fig, (ax_a, ax_b, ax_l) = style.new_figure(6.6, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1, 1, 0.42]))
-    ax_b.sharex(ax_a)
+    import matplotlib.pyplot as plt
+
+    # one small panel per country of origin, both kinds of share in it: the figures drawn with the
+    # book's marks (kind, status, grade), the kind of share told by the line (solid or dashed)
+    fig = plt.figure(figsize=style.figsize(7.6), layout="constrained")
+    gs = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.78])
+    axes = []
+    for i, o in enumerate(ORIGINS):
+        axes.append(fig.add_subplot(gs[i // 3, i % 3], sharex=axes[0] if axes else None))
+    ax_l = fig.add_subplot(gs[2, :])
     ax_l.axis("off")
-    panels = ((ax_a, "origin_share_period", "A. Share of the year\u2019s arrivals (year to date) \u2013 NOT since 1991",
-               "% of arrivals in the period"),
-              (ax_b, "origin_share_cumulative", "B. Share of ALL returnees since 1991 (cumulative)",
-               "% of all returnees since 1991"))
-    for ax, series, title, ylabel in panels:
-        sub = d[d["series"] == series]
-        for o in ORIGINS:
-            g = sub[sub["origin_iso3"] == o]
-            if not len(g):
-                continue
-            col, mk = ORIGIN_STYLE[o]
-            ok = g[~g["misreported"]]
-            lx, ly = break_gaps(ok["x"].tolist(), ok["value"].tolist(), 1.5)
-            ax.plot(lx, ly, color=col, lw=0.8, alpha=0.6, ls="-" if series.endswith("period") else "--")
-            hotspots.tag(ax.plot(ok["x"], ok["value"], marker=mk, ms=5.5, color=col, ls="none"), list(ok["id"]))
-            bad = g[g["misreported"]]
-            for bx_, by_, bid_ in zip(bad["x"], bad["value"], bad["id"]):
+    series_style = {"origin_share_period": ("-", "share of the year\u2019s arrivals (year to date), NOT since 1991"),
+                    "origin_share_cumulative": ("--", "share of ALL returnees since 1991 (cumulative)")}
+    for i, (ax, o) in enumerate(zip(axes, ORIGINS)):
+        g = d[d["origin_iso3"] == o]
+        for series, (ls, _) in series_style.items():
+            sub = g[g["series"] == series]
+            ok = sub[~sub["misreported"]]
+            # shares within a year: a line only between releases less than 1.5 years apart; shares
+            # since 1991 change slowly, so all their releases are joined
+            gap = 1.5 if series == "origin_share_period" else 99.0
+            lx, ly = break_gaps(ok["x"].tolist(), ok["value"].tolist(), gap)
+            ax.plot(lx, ly, color=style.GREY, lw=1.0, ls=ls, zorder=2)
+            if len(ok):
+                evidence.plot_marks(ax, ok, size=5.0, zorder=3)
+            for bx_, by_, bid_ in zip(sub.loc[sub["misreported"], "x"], sub.loc[sub["misreported"], "value"],
+                                      sub.loc[sub["misreported"], "id"]):
                 hotspots.tag(evidence.error_mark(ax, bx_, by_, size=6.5), bid_)
-        ax.set_ylim(0, 100)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=9)
+        top = float(g["value"].max()) if len(g) else 10.0
+        ax.set_ylim(0, max(10.0, np.ceil(top * 1.25 / 10) * 10))
+        ax.set_title(ORIGIN_LABEL[o], fontsize=9)
         ax.grid(axis="y")
-    bad = d[d["misreported"]]
-    if len(bad):
-        bx, by = float(bad["x"].max()), float(bad["value"].max())
-        ax_b.annotate(textwrap.fill(f"as reported by {source_label(bad['source_key'].iloc[0])}: "
-                                    f"probably period shares (compare A)", 30),
-                      xy=(bx, by), xytext=(bx - 1.0, 88), ha="right", va="top", fontsize=7.5,
-                      arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.6))
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}%")
+        if i % 3 == 0:
+            ax.set_ylabel("% of returnees")
+        if i < 3:
+            ax.tick_params(labelbottom=False)
+        bad = g[g["misreported"]]
+        if len(bad):
+            bx, by = float(bad["x"].max()), float(bad["value"].max())
+            ax.annotate(textwrap.fill(f"as reported by {source_label(bad['source_key'].iloc[0])}: "
+                                      f"probably period shares", 22),
+                        xy=(bx, by), xytext=(bx - 2.0, ax.get_ylim()[1] * 0.97), ha="right", va="top", fontsize=7.5,
+                        arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.6))
+    x0, x1 = float(d["x"].min()), float(d["x"].max())
+    axes[0].set_xlim(np.floor(x0) - 0.5, np.ceil(x1) + 0.5)
+    for ax in axes[3:]:
+        ax.set_xlabel("Date of the release")
     notes = []
     if len(excluded):
         notes.append(_excluded_note(excluded.assign(as_printed=[f"{o} {a}" for o, a in zip(excluded["origin"], excluded["as_printed"])]),
@@ -788,14 +797,15 @@ def return_origin_shares():
     if notes:
         ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 105) for n in notes), transform=ax_l.transAxes,
                   fontsize=7.5, va="bottom", ha="left", color=style.GREY)
-    x0 = float(d["x"].min())
-    ax_a.set_xlim(np.floor(x0) - 0.5, np.ceil(float(d["x"].max())) + 0.5)
-    ax_a.tick_params(labelbottom=True)
-    ax_b.set_xlabel("Date of the release (end of the period counted)")
-    handles = [Line2D([], [], color=ORIGIN_STYLE[o][0], marker=ORIGIN_STYLE[o][1], ms=5.5, lw=0.8,
-                      label=ORIGIN_LABEL[o]) for o in ORIGINS]
-    handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none", label="cross: probable error (a period share given as since 1991)"))
-    ax_l.legend(handles=handles, loc="upper left", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0)
+    shown = d[~d["misreported"]]
+    handles = [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
+    handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none",
+                          label="cross: probable error (a period share given as since 1991)"))
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
+                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
+                labelspacing=0.3, handletextpad=0.4)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
     return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
                    "unit", "kind", "misreported", "shown_as", "source_key", "locator"]]
@@ -963,13 +973,13 @@ def quota_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return qa.sort_values(["unit", "year", "role", "id"]).reset_index(drop=True), settle
 
 
-ROLE_STYLE = {
-    "immigration quota": ("black", "_", 14),
-    "regional quota": (style.OKABE_ITO["orange"], "_", 14),
-    "arrivals, full year": (style.OKABE_ITO["blue"], "o", 6),
-    "arrivals, part of the year": (style.OKABE_ITO["sky_blue"], "o", 6),
-    "settled in the resettlement regions (part of the year)": (style.OKABE_ITO["bluish_green"], "D", 5.5),
+QUOTA_STYLE = {
+    "immigration quota": ("black", 14),
+    "regional quota": (style.OKABE_ITO["orange"], 14),
 }
+"""Quotas are drawn as horizontal dashes (a ceiling for the year); the figures (arrivals, settled)
+with the book's marks, large for a whole year and small for part of a year."""
+SETTLED = "settled in the resettlement regions (part of the year)"
 
 
 def _quota_caption(d: pd.DataFrame) -> str:
@@ -978,8 +988,9 @@ def _quota_caption(d: pd.DataFrame) -> str:
     mg = s[(s["destination"] == "Mangystau oblast") & (s["unit"] == "percent")]
     t = (f"A and B: quotas set by decree, resolution or ministry order (horizontal dashes; orange = "
          f"regional quota for resettlement regions only) against arrivals reported for the same year "
-         f"(dark dot = whole year, light dot = part of the year), in families (A) and persons (B); the "
-         f"units are never converted. C: where returnees settled, as shares of all returnees since 1991 "
+         f"(large mark = whole year, small mark = part of the year; the few counts of returnees settled in "
+         f"the resettlement regions are labelled), in families (A) and persons (B); the "
+         f"units are never converted. {MARKS_SENTENCE} C: where returnees settled, as shares of all returnees since 1991 "
          f"in one release")
     if len(mg):
         t += f" (Mangystau: {fmt_num(mg['value'].iloc[0])}%)"
@@ -1000,19 +1011,32 @@ def _quota_alt(d: pd.DataFrame) -> str:
           caption=_quota_caption, alt=_quota_alt)
 def return_quotas_settlement():
     qa, settle = quota_data()
-    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=style.figsize(7.2), layout="constrained")
-    gs = fig.add_gridspec(3, 2, height_ratios=[1, 1, 1.05])
+    fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=style.figsize(8.4), layout="constrained")
+    gs = fig.add_gridspec(4, 2, height_ratios=[1, 1, 0.8, 1.05])
     ax_f = fig.add_subplot(gs[0, :])
     ax_p = fig.add_subplot(gs[1, :], sharex=ax_f)
-    ax_s = fig.add_subplot(gs[2, 0])
-    ax_m = fig.add_subplot(gs[2, 1])
+    ax_l = fig.add_subplot(gs[2, :])
+    ax_l.axis("off")
+    ax_s = fig.add_subplot(gs[3, 0])
+    ax_m = fig.add_subplot(gs[3, 1])
     for ax, unit, title in ((ax_f, "families", "A. Families"), (ax_p, "persons", "B. Persons")):
-        sub = qa[qa["unit"] == unit]
-        for role, g in sub.groupby("role", sort=True):
-            col, mk, ms = ROLE_STYLE[role]
-            xs = g["year"] + dodge(list(zip(g["year"], g["role"])), 0.35)
-            hotspots.tag(ax.plot(xs, g["value"], marker=mk, ms=ms, mew=2.5 if mk == "_" else 1, color=col, ls="none",
-                                 label=role, zorder=3), list(g["id"]))
+        sub = qa[qa["unit"] == unit].copy()
+        sub["x"] = sub["year"] + dodge(list(zip(sub["year"], sub["role"])), 0.35)
+        for role, (col, ms) in QUOTA_STYLE.items():
+            g = sub[sub["role"] == role]
+            if len(g):
+                hotspots.tag(ax.plot(g["x"], g["value"], marker="_", ms=ms, mew=2.5, color=col, ls="none", zorder=3),
+                             list(g["id"]))
+        figs = sub[~sub["role"].isin(list(QUOTA_STYLE))]
+        evidence.plot_marks(ax, figs[figs["role"] != "arrivals, part of the year"], size=6.5, zorder=3)
+        evidence.plot_marks(ax, figs[figs["role"] == "arrivals, part of the year"], size=4.5, zorder=3)
+        st = figs[figs["role"] == SETTLED].sort_values("x")
+        if len(st):
+            r = st.iloc[-1]
+            ax.annotate(textwrap.fill("settled in the resettlement regions", 22), xy=(r["x"], r["value"]),
+                        xytext=(r["x"] - 4.0, r["value"] + float(sub["value"].max()) * 0.35),
+                        fontsize=7.5, ha="right", va="bottom",
+                        arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.5, shrinkA=0, shrinkB=3))
         ax.set_ylabel(f"{unit} per year")
         ax.yaxis.set_major_formatter(lambda v, _: fmt_num(v))
         ax.set_ylim(0, float(sub["value"].max()) * 1.12)
@@ -1020,9 +1044,15 @@ def return_quotas_settlement():
         ax.grid(axis="y")
     ax_f.tick_params(labelbottom=False)
     ax_p.set_xlabel("Year")
-    handles = [Line2D([], [], color=c, marker=m, ms=ms, mew=2.5 if m == "_" else 1, ls="none", label=r)
-               for r, (c, m, ms) in ROLE_STYLE.items()]
-    ax_p.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False)
+    shown = qa[~qa["role"].isin(list(QUOTA_STYLE))]
+    handles = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
+                Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
+    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
+                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
+                handletextpad=0.4, columnspacing=1.2, labelspacing=0.3)
 
     # C: shares by region in one release
     sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
