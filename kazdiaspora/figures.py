@@ -202,7 +202,27 @@ def _save_bytes(fig, fmt: str) -> bytes:
         warnings.filterwarnings("error", message=r"Glyph \d+ .* missing from font")
         fig.savefig(buf, format=fmt, dpi=300 if fmt == "png" else 72, metadata=meta,
                     bbox_inches="tight", pad_inches=0.06, facecolor="white")
-    return buf.getvalue()
+    return stable_svg_ids(buf.getvalue()) if fmt == "svg" else buf.getvalue()
+
+
+_SVG_HASH_ID = re.compile(rb'id="([pmh])([0-9a-f]{10})"')
+
+
+def stable_svg_ids(svg: bytes) -> bytes:
+    """Renumber matplotlib's hashed SVG ids (clip paths ``p…``, markers ``m…``, hatches ``h…``) in
+    order of first appearance. The hashes are taken over float coordinates, whose last bits can
+    differ from one export to the next although every drawn number is the same; the numbers make
+    the file byte-stable."""
+    new: dict[bytes, bytes] = {}
+    for m in _SVG_HASH_ID.finditer(svg):
+        old = m.group(1) + m.group(2)
+        if old not in new:
+            n = sum(1 for k in new if k[:1] == m.group(1))
+            new[old] = m.group(1) + b"%010d" % (n + 1)
+    if not new:
+        return svg
+    pat = re.compile(rb"\b(" + b"|".join(re.escape(k) for k in new) + rb")\b")
+    return pat.sub(lambda m: new[m.group(1)], svg)
 
 
 def _csv_bytes(data: pd.DataFrame) -> bytes:

@@ -71,6 +71,22 @@ def famine_flight() -> pd.DataFrame:
     return d
 
 
+NOT_AN_ESTIMATE = r"^population of|^population alive|^kazakhs in the|camps at"
+"""Famine-wave rows that are not estimates of deaths or of flight: populations before and after,
+people in camps at railway stations (they stay in the data, cited where the text uses them)."""
+
+
+def famine_estimates() -> pd.DataFrame:
+    """Every estimate in the data of the famine's deaths and of the flight from it (the chapter's
+    table): the rows of :func:`famine_deaths` and :func:`famine_flight` and every other famine
+    figure in persons that is not a population count, with ``what`` = deaths or flight."""
+    f = data.load("wave_figures")
+    d = f[(f["wave_id"] == FAMINE_WAVE) & (f["unit"] == "persons") & (f["kind"] != "census")
+          & ~f["measure"].str.lower().str.contains(NOT_AN_ESTIMATE, regex=True)].copy()
+    d["what"] = ["deaths" if m.lower().startswith("deaths") else "flight" for m in d["measure"]]
+    return d
+
+
 def _span(df: pd.DataFrame, table: str) -> tuple[Number, Number]:
     lo = df["value"].fillna(df["value_low"])
     hi = df["value"].fillna(df["value_high"])

@@ -182,3 +182,11 @@ def test_committed_figures_equal_a_fresh_export_outside_jupyter(tmp_path):
             fresh = (tmp_path / f"{fid}.{ext}").read_bytes()
             committed = (paths.FIGURES_DIR / f"{fid}.{ext}").read_bytes()
             assert fresh == committed, f"figures/{fid}.{ext} differs from a fresh export: run `make figures`"
+
+
+def test_svg_ids_do_not_depend_on_float_noise():
+    """Two SVGs that differ only in the hash of a clip path (a coordinate's last bits) come out equal."""
+    a = b'<clipPath id="p805a7285ac"><rect/></clipPath><g clip-path="url(#p805a7285ac)"/><path id="mc481edc87d"/><use xlink:href="#mc481edc87d"/>'
+    b = a.replace(b"p805a7285ac", b"pbd977eab74").replace(b"mc481edc87d", b"m0123456789")
+    assert a != b and figures.stable_svg_ids(a) == figures.stable_svg_ids(b)
+    assert b'url(#p0000000001)' in figures.stable_svg_ids(a) and b'#m0000000001' in figures.stable_svg_ids(a)

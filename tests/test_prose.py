@@ -336,7 +336,42 @@ def test_no_working_vocabulary_drawn_on_a_figure():
     assert _svg_texts("<g><!-- Moves begin (seed) --><path/></g>") == ["Moves begin (seed)"]
 
 
+READER_COLUMNS = ("locator", "status_note", "measure", "period", "label", "description", "name", "geography",
+                  "origin", "destination")
+"""Data columns shown to readers (the marks' popovers, the explorer, tables, chart labels)."""
+TOOL_WORDS = re.compile(r"find_string|read_file|\bfetch\b", re.I)
+
+
+def test_no_working_vocabulary_in_reader_facing_data():
+    import pandas as pd
+
+    bad = []
+    for f in sorted((paths.ROOT / "data").rglob("*.csv")):
+        t = pd.read_csv(f, dtype=str, keep_default_na=False)
+        for col in READER_COLUMNS:
+            if col not in t.columns:
+                continue
+            for i, v in t[col].items():
+                if WORKING_WORDS.search(_without_keys(v)) or TOOL_WORDS.search(v):
+                    bad.append(f"{f.relative_to(paths.ROOT)}, line {i + 2}, column {col}: {v[:100]!r}")
+    assert not bad, f"{len(bad)} working word(s) in data shown to readers:\n" + "\n".join(bad[:40])
+    assert TOOL_WORDS.search("repository not identified (find_string/read_file id 4567)")
+
+
 def test_vocabulary_checker_catches_working_words():
     assert WORKING_WORDS.search(_without_keys("as the seed paper says"))
     assert WORKING_WORDS.search(_without_keys("Research pack tier D"))
     assert not WORKING_WORDS.search(_without_keys("{cite:p}`seed_iran_kazakhs` the seeded bread"))
+
+
+def test_famine_table_holds_every_estimate_the_prose_counts():
+    """The chapter's table of famine estimates is called 'every estimate': it holds each row the
+    prose counts among the deaths and the flight, and no population count."""
+    from kazdiaspora import findings
+
+    table = findings.famine_estimates()
+    ids = set(table["id"])
+    for part in (findings.famine_deaths(), findings.famine_flight()):
+        missing = sorted(set(part["id"]) - ids)
+        assert not missing, f"counted in the prose but missing from the table: {missing}"
+    assert not table["measure"].str.lower().str.startswith("population of").any()
