@@ -57,10 +57,11 @@ def cite(keys: str, role: str = "cite:t") -> str:
 
 
 class TableDisplay:
-    def __init__(self, df: pd.DataFrame, name: str, caption: str, sources: str | None = None,
+    def __init__(self, df: pd.DataFrame, name: str, caption: str, sources: str | tuple[str, ...] | None = None,
                  decimals: dict[str, int] | None = None, widths: list[int] | None = None,
                  plain: tuple[str, ...] = ()):
-        self.df, self.name, self.caption, self.sources = df, name, caption, sources
+        self.df, self.name, self.caption = df, name, caption
+        self.sources = {sources} if isinstance(sources, str) else set(sources or ())
         self.plain = set(plain)
         self.decimals = decimals or {}
         self.widths = widths
@@ -71,7 +72,7 @@ class TableDisplay:
             row = []
             for c in self.df.columns:
                 v = r[c]
-                if self.sources is not None and c == self.sources:
+                if c in self.sources:
                     row.append(cite(v) if isinstance(v, str) else "\u2014")
                 elif c in self.plain:
                     row.append(_escape("\u2014" if pd.isna(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))))
@@ -97,11 +98,11 @@ class TableDisplay:
 
 
 def show(df: pd.DataFrame, *, name: str, caption: str, columns: dict[str, str] | None = None,
-         units: dict[str, str] | None = None, sources: str | None = None,
+         units: dict[str, str] | None = None, sources: str | tuple[str, ...] | None = None,
          decimals: dict[str, int] | None = None, widths: list[int] | None = None,
          plain: tuple[str, ...] = ()) -> TableDisplay:
     """A numbered table of ``df`` (index dropped): ``columns`` renames and orders the columns shown,
-    ``units`` adds a unit to a column's heading, ``sources`` names the column of source keys,
+    ``units`` adds a unit to a column's heading, ``sources`` names the column(s) of source keys,
     ``plain`` names columns shown as they are (years, codes: no thousands separator)."""
     if not _NAME.match(name):
         raise ValueError(f"table name {name!r}: use 'tbl-' and lowercase letters, digits, hyphens")
@@ -116,7 +117,7 @@ def show(df: pd.DataFrame, *, name: str, caption: str, columns: dict[str, str] |
     heads = {c: (columns or {}).get(c, c) for c in d.columns}
     for c, unit in (units or {}).items():
         heads[c] = f"{heads[c]} ({unit})"
-    src = heads[sources] if sources else None
+    src = tuple(heads[c] for c in ((sources,) if isinstance(sources, str) else (sources or ())))
     dec = {heads[c]: v for c, v in (decimals or {}).items()}
     return TableDisplay(d.rename(columns=heads), name, caption, src, dec, widths,
                         tuple(heads[c] for c in plain))

@@ -150,6 +150,11 @@ def test_seed_tiers_and_tier_of(df):
     assert pop.tier_of(9999, tiers) == tiers[0][0]
     assert pop.tier_of(10000, tiers) == tiers[1][0]
     assert pop.tier_of(5e6, tiers) == tiers[2][0]
+    # the paper's middle class is "between 10,000 and 100,000": both edges belong to it
+    assert pop.tier_of(100000, tiers) == tiers[1][0]
+    assert pop.tier_of(100001, tiers) == tiers[2][0]
+    assert [pop.in_tier(50000, 100000, i, tiers) for i in range(3)] == [False, True, False]
+    assert [pop.in_tier(5000, 100001, i, tiers) for i in range(3)] == [True, True, True]
 
 
 def test_kind_offsets():

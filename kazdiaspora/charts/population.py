@@ -156,10 +156,22 @@ def seed_tiers(df: pd.DataFrame) -> list[tuple[str, float, float]]:
             (f"over {mid_hi:,.0f}", float(mid_hi), math.inf)]
 
 
+def in_tier(lo: float, hi: float, i: int, tiers: list[tuple[str, float, float]]) -> bool:
+    """Whether the range ``lo``–``hi`` reaches band ``i``. The paper's classes are "less than"
+    the lower edge, "between" the edges (both included: 100,000 is in the middle class) and
+    "more than" the upper edge."""
+    _, a, b = tiers[i]
+    if i == 0:
+        return lo < b
+    if i == len(tiers) - 1:
+        return hi > a
+    return lo <= b and hi >= a
+
+
 def tier_of(v: float, tiers: list[tuple[str, float, float]]) -> str:
-    """The label of the band holding ``v`` (a band includes its lower edge)."""
-    for label, lo, hi in tiers:
-        if lo <= v < hi:
+    """The label of the band holding ``v`` (see :func:`in_tier` for the edges)."""
+    for i, (label, _, _) in enumerate(tiers):
+        if in_tier(v, v, i, tiers):
             return label
     return tiers[-1][0]
 
@@ -178,7 +190,7 @@ def tier_table(df: pd.DataFrame | None = None) -> pd.DataFrame:
         hi = b.loc[g.index, "hi"].max()
         if math.isnan(lo):
             lo = hi
-        bands = [t[0] for t in tiers if not (hi < t[1] or lo >= t[2])]
+        bands = [t[0] for i, t in enumerate(tiers) if in_tier(lo, hi, i, tiers)]
         rows.append({"iso3": iso, "country": names[iso], "figures": len(g), "lowest": lo, "highest": hi,
                      "bands": " to ".join([bands[0], bands[-1]]) if len(bands) > 1 else bands[0],
                      "n_bands": len(bands)})

@@ -56,7 +56,7 @@ def timeline_data() -> pd.DataFrame:
         "row_type": "wave", "wave_id": w["wave_id"], "wave_no": [nums[i] for i in w["wave_id"]],
         "name": w["name"], "year_start": w["year_start"], "year_end": w["year_end"],
         "direction": w["direction"], "driver": w["driver"], "colour": [cols[i] for i in w["wave_id"]],
-        "source_key": w["source_key"], "locator": w["locator"]})
+        "source_key": w["source_key"], "locator": w["locator"], "dates_source_key": w["dates_source_key"]})
     f = evidence.drawable(mover_figures(figs)).copy()
     f["_o"] = f["wave_id"].map({k: i for i, k in enumerate(order)})
     f = f.sort_values(["_o", "id"])
