@@ -32,7 +32,7 @@ GLUE_ROLE = re.compile(r"\{glue:text\}`([^`]+)`")
 CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 COMPARISON = re.compile(r"\b(match(?:es|ed)?|agree(?:s|d)?|close to|consistent with|in line with|"
                         r"similar to|the same as)\b", re.I)
-BOOK_METADATA = {"version", "date_released"}  # read from CITATION.cff, not from data/
+BOOK_METADATA = {"version", "date_released", "version_label"}  # read from CITATION.cff and book.yml, not from data/
 WORKING_WORDS = re.compile(r"\bseeds?\b|research pack|\btiers?\b|stored cop(?:y|ies)", re.I)
 
 

@@ -708,8 +708,9 @@ def share_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 
 def _share_caption(d: pd.DataFrame) -> str:
-    p = d[d["series"] == "origin_share_period"]
-    c = d[d["series"] == "origin_share_cumulative"]
+    on_lines = d[~d["misreported"]]  # the probable errors are crosses, on no line
+    p = on_lines[on_lines["series"] == "origin_share_period"]
+    c = on_lines[on_lines["series"] == "origin_share_cumulative"]
     return (f"Origin of returnees as a percentage, in two different senses that must not be confused, "
             f"one small panel per country of origin (each with its own scale). Solid line: share of the "
             f"people granted returnee status within one year up to the release date "
