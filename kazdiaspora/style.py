@@ -42,7 +42,7 @@ KIND_STYLE = {
     "official_statistics": (OKABE_ITO["blue"], "D"),
     "legal_act": (OKABE_ITO["black"], "X"),
     "field_study": (OKABE_ITO["bluish_green"], "^"),
-    "scholarly_estimate": (OKABE_ITO["vermillion"], "D"),
+    "scholarly_estimate": (OKABE_ITO["vermillion"], "d"),  # thin diamond: official statistics has the full one
     "association_claim": (OKABE_ITO["orange"], "*"),
     "encyclopedia": (OKABE_ITO["reddish_purple"], "v"),
     "media_report": (GREY, "h"),
