@@ -28,6 +28,17 @@ def _table():
     return evidence_table()
 
 
+def national_count_ids() -> set[str]:
+    """Ids of the population rows that count the Kazakhs of a whole host country (the same rule as
+    chapter 1's charts: no region, no denominator, no count of people born in Kazakhstan or of its
+    citizens, no probable misprint)."""
+    from . import evidence
+    from .charts import population
+
+    rows = evidence.drawable(population.host_rows(data.load("population_estimates")))
+    return set(rows.loc[population.is_ethnic(rows), "id"])
+
+
 def countries(ev: pd.DataFrame | None = None) -> dict[str, str]:
     """iso3 -> name of every host country (not Kazakhstan) with at least MIN_FIGURES figure rows."""
     ev = _table() if ev is None else ev
@@ -108,8 +119,10 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
         raise ValueError(f"country-profile: no figure row in data/ concerns {iso!r}")
     name = mine["country"].iloc[0]
     pop = _sorted(mine[(mine["table"] == "population_estimates")])
-    persons = pop[(pop["unit"] == "persons") & pop["value"].notna()]
-    cen = persons[persons["kind"].isin(OFFICIAL) & persons["year"].notna()]
+    # the range and the series: counts of ethnic Kazakhs for the whole country (not a region, not
+    # the whole population, not people born in Kazakhstan), point figures and printed ranges alike
+    persons = pop[pop["id"].isin(national_count_ids())]
+    cen = persons[persons["kind"].isin(OFFICIAL) & persons["year"].notna() & persons["value"].notna()]
     ret = _sorted(mine[mine["table"] == "repatriation"])
     other = _sorted(mine[~mine["table"].isin(["population_estimates", "repatriation"])])
     keys = sorted({k for ks in mine["source_keys"] for k in ks}, key=lambda k: (bib.short_cite(k).lower(), k))

@@ -164,6 +164,30 @@ def test_profile_numbers_are_read_from_data(tmp_path):
     assert not (tmp_path / "old.md").exists()
 
 
+def test_profile_range_and_series_count_kazakhs_of_the_whole_country():
+    """The 'person counts run from … to …' sentence and the series over time use only counts of the
+    Kazakhs of the whole country: never a region, the whole population, people born in Kazakhstan
+    or a probable misprint; printed ranges count with their ends."""
+    import re
+
+    ev = explorer.evidence_table()
+    pop = data.load("population_estimates").set_index("id")
+    keep = profiles.national_count_ids()
+    for iso in profiles.countries(ev):
+        md = profiles.markdown(iso, ev)
+        rows = pop.loc[sorted(i for i in keep if pop.at[i, "iso3"] == iso)]
+        m = re.search(r"The person counts run from ([\d,]+) to ([\d,]+)", md)
+        if not len(rows):
+            assert m is None, iso
+            continue
+        lo = rows[["value", "value_low", "value_high"]].min().min()
+        hi = rows[["value", "value_low", "value_high"]].max().max()
+        assert m and (m.group(1), m.group(2)) == (f"{lo:,.0f}", f"{hi:,.0f}"), (iso, m and m.groups(), lo, hi)
+    # the rows that must stay out, whatever the country: a whole population, a region
+    assert "mng_2020_theubposts_2021_total" not in keep
+    assert not any(isinstance(pop.at[i, "subregion"], str) for i in keep)
+
+
 def test_committed_country_stubs_are_up_to_date():
     want = {f"{profiles.page_name(i)}.md": profiles.stub(i, n) for i, n in profiles.countries().items()}
     have = {p.name: p.read_text(encoding="utf-8") for p in profiles.PAGES_DIR.glob("*.md")}
