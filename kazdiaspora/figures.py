@@ -259,22 +259,23 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
     tmp: dict[str, Path] = {}
     try:
         for ext, blob in payload.items():
-            t = outdir / f".{r.spec.id}.{ext}.tmp"
+            # one temporary name per process: two exports of a figure at once (a notebook kernel and
+            # `make figures`) never take each other's file
+            t = outdir / f".{r.spec.id}.{ext}.{os.getpid()}.tmp"
             t.write_bytes(blob)
             tmp[ext] = t
         out = {}
         for ext, t in tmp.items():
             final = outdir / f"{r.spec.id}.{ext}"
             if final.exists() and final.read_bytes() == payload[ext]:
-                t.unlink()
+                t.unlink(missing_ok=True)
             else:
                 os.replace(t, final)
             out[ext] = final
         return out
     finally:
         for t in tmp.values():
-            if t.exists():
-                t.unlink()
+            t.unlink(missing_ok=True)
 
 
 def anchor(title: str) -> str:
