@@ -79,8 +79,12 @@ def _cell(x) -> str:
     return s.replace("|", "\\|").replace("`", "'").replace("{", "(").replace("}", ")") or "\u2014"
 
 
-def _year(y) -> str:
-    return "undated" if y is None or pd.isna(y) else str(int(y))
+def _year(y, period=None) -> str:
+    """The reference year, 'c. 1990' where the row's period says the year is approximate."""
+    if y is None or pd.isna(y):
+        return "undated"
+    approx = isinstance(period, str) and period.strip().lower().startswith(("c.", "about", "circa"))
+    return ("c. " if approx else "") + str(int(y))
 
 
 def _src(keys) -> str:
@@ -93,7 +97,7 @@ def _rows_table(rows: pd.DataFrame, with_what: bool = True, country: str = "") -
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows.itertuples():
         printed = _cell(r.printed) + ("" if r.unit in ("persons", "") else f" ({_cell(r.unit)})")
-        cells = [_year(r.year), printed]
+        cells = [_year(r.year, r.period), printed]
         if with_what:
             geo = "" if r.geography == country else r.geography
             cells.append(_cell(" \u00b7 ".join(x for x in (geo, r.what) if x)))
@@ -145,7 +149,7 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
         out.append(_rows_table(pop, country=name))
     if len(cen):
         out.append("## Census and official counts over time\n")
-        out.append(" \u2192 ".join(f"{_year(r.year)}: {_cell(r.printed)} ({_cell(_src(r.source_keys))})"
+        out.append(" \u2192 ".join(f"{_year(r.year, r.period)}: {_cell(r.printed)} ({_cell(_src(r.source_keys))})"
                                    for r in cen.itertuples()) + "\n")
     # waves and routes
     waves = data.load("waves")

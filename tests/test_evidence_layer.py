@@ -208,3 +208,16 @@ def test_data_zip_is_complete_and_byte_identical(tmp_path):
     for res in json.loads(paths.DATAPACKAGE.read_text())["resources"]:
         assert p + "data/" + res["path"] in names, res["path"]
     assert all(i.date_time == downloads.FIXED_TIME for i in zipfile.ZipFile(a).infolist())
+
+
+def test_profile_marks_an_approximate_year():
+    """A year the source gives only as 'c. …' is shown as approximate, never as an exact year."""
+    assert profiles._year(1990, "c. 1990 (factsheet)") == "c. 1990"
+    assert profiles._year(2000, "2000 census") == "2000"
+    assert profiles._year(None, "c. 1990") == "undated"
+    pop = data.load("population_estimates")
+    approx = pop[pop["period"].fillna("").str.lower().str.startswith("c.") & pop["year"].notna()]
+    for r in approx.itertuples():
+        if r.iso3 in profiles.countries():
+            md = profiles.markdown(r.iso3)
+            assert f"c. {int(r.year)}" in md, (r.id, r.iso3)
