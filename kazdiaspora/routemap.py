@@ -428,13 +428,6 @@ def trim(path: np.ndarray, start: float, end: float) -> np.ndarray:
     return np.vstack([pa, path[keep], pb])
 
 
-def point_along(path: np.ndarray, frac: float) -> np.ndarray:
-    seg = np.hypot(*np.diff(path, axis=0).T)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    t = frac * s[-1]
-    return np.array([np.interp(t, s, path[:, 0]), np.interp(t, s, path[:, 1])])
-
-
 # ----------------------------------------------------------------------------- label placement
 # One module places every label of the book's maps and charts: kazdiaspora.labels.
 from .labels import (Box, LabelPlacer, OFFSETS, _densify, candidate_boxes, choose_box, inside,  # noqa: E402,F401

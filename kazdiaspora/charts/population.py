@@ -266,10 +266,6 @@ def kazakhstan_latest_census(df: pd.DataFrame | None = None) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- drawing helpers
-def _kind_handles(kinds, ax_or_none=None):
-    return evidence.kind_handles(kinds)
-
-
 def _evidence_of(r) -> tuple[str, str | None]:
     """(status, grade) of a plotted row: from its data row, or 'derived' for computed values."""
     ev = evidence.rows()
@@ -416,7 +412,7 @@ def population_sources_by_country():
     ax.set_title("How many Kazakhs? Current figures by host country and kind of source")
     from matplotlib.lines import Line2D
     kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
-    hs = _kind_handles(kinds)
+    hs = evidence.kind_handles(kinds)
     hs += evidence.legend_handles()
     hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
     hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
@@ -501,7 +497,7 @@ def census_series():
     fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
     kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
     from matplotlib.lines import Line2D
-    hs = _kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")] \
+    hs = evidence.kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")] \
         + evidence.legend_handles()
     legend_ax = axes[len(isos)] if len(isos) < len(axes) else axes[0]
     legend_ax.legend(handles=hs, loc="center", fontsize=7.5, title="Kind of count")
@@ -817,7 +813,7 @@ def diaspora_totals():
     fig.suptitle("All Kazakhs abroad: printed totals and derived sums", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
-    hs = _kind_handles(kinds)
+    hs = evidence.kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
     hs += evidence.legend_handles()
@@ -952,7 +948,7 @@ def diaspora_shares():
     fig.suptitle("Shares: printed by sources and derived from the data", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
-    hs = _kind_handles(kinds) + [
+    hs = evidence.kind_handles(kinds) + [
         *evidence.legend_handles(),
         Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                label="Derived (computed here)")]
