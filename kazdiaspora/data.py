@@ -101,6 +101,14 @@ def check_date(text: str) -> str | None:
     return None
 
 
+APPROXIMATE_PERIOD = ("c.", "about", "circa")
+
+
+def year_is_approximate(period) -> bool:
+    """True where a row's ``period`` says its year is only approximate ('c. 1990', 'about 1925')."""
+    return isinstance(period, str) and period.strip().lower().startswith(APPROXIMATE_PERIOD)
+
+
 def date_after(a: str, b: str) -> bool:
     """True when partial date ``a`` is certainly after ``b``: compared at the coarser precision
     of the two (``2000-06`` is not after ``2000``; ``2001`` is after ``2000-12-31``)."""

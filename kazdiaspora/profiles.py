@@ -83,8 +83,7 @@ def _year(y, period=None) -> str:
     """The reference year, 'c. 1990' where the row's period says the year is approximate."""
     if y is None or pd.isna(y):
         return "undated"
-    approx = isinstance(period, str) and period.strip().lower().startswith(("c.", "about", "circa"))
-    return ("c. " if approx else "") + str(int(y))
+    return ("c. " if data.year_is_approximate(period) else "") + str(int(y))
 
 
 def _src(keys) -> str:

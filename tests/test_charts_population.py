@@ -67,6 +67,30 @@ def test_census_values_equal_data(rendered, df):
     assert d["year"].notna().all()
 
 
+def test_census_chart_leaves_out_approximate_years(rendered, df):
+    """A count the source dates only 'c. 1990' is not drawn at 1990 on the census time axis; the caption names it."""
+    d = rendered["census-series"].data
+    periods = df.set_index("id").loc[d["id"], "period"]
+    assert not periods.map(data.year_is_approximate).any()
+    left = pop.census_approximate_years(df)
+    caption = rendered["census-series"].caption
+    for _, r in left.iterrows():
+        assert r["as_printed"] in caption and f"c. {int(r['year'])}" in caption
+    # the next such row is caught too: date a drawn census count only approximately
+    victim = d[d["kind"] == "census"].iloc[0]["id"]
+    df2 = df.copy()
+    df2.loc[df2["id"] == victim, "period"] = "c. " + str(int(df2.loc[df2["id"] == victim, "year"].iloc[0]))
+    assert victim not in set(pop.census_series_data(df2)["id"])
+    assert victim in set(pop.census_approximate_years(df2)["id"])
+
+
+def test_year_is_approximate():
+    for p in ("c. 1990", "C. 2012 (conference)", "about 1925", "circa 1900", " c. 2010s"):
+        assert data.year_is_approximate(p), p
+    for p in ("1990", "1989-1999", "2021 census", None, float("nan"), "since c. 1990"):
+        assert not data.year_is_approximate(p), p
+
+
 def test_totals_values(rendered, df):
     d = rendered["diaspora-totals"].data
     _check_rows_equal_data(d[~d["derived"]], df)

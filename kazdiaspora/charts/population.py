@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import data, evidence, hotspots, paths, style, trace
+from .. import bib, data, evidence, hotspots, paths, style, trace
 from ..figures import register
 from ..labels import place_labels  # noqa: F401  (used here and by the tests)
 
@@ -422,12 +422,25 @@ def population_sources_by_country():
 
 
 # ----------------------------------------------------------------------------- figure 2: census series
-def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
-    df = load() if df is None else df
+def _census_candidates(df: pd.DataFrame) -> pd.DataFrame:
+    """Dated whole-country census and official counts of ethnic Kazakhs in the series' countries."""
     p = person_counts(df)
     s = p[p["iso3"].isin(SERIES_HOSTS) & p["subregion"].isna() & p["kind"].isin(OFFICIAL_KINDS)
           & p["year"].notna() & p["value"].notna()]
-    s = s[is_ethnic(s)]
+    return s[is_ethnic(s)]
+
+
+def census_approximate_years(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Counts left off the census chart because their source gives the year only approximately."""
+    s = _census_candidates(load() if df is None else df)
+    return s[s["period"].map(data.year_is_approximate)].sort_values(["iso3", "year", "id"])
+
+
+def census_series_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    df = load() if df is None else df
+    s = _census_candidates(df)
+    # a count whose year is only approximate ('c. 1990') cannot be placed on a time axis of census years
+    s = s[~s["period"].map(data.year_is_approximate)]
     # the best source available for each census: where a better-graded source gives the count of a
     # year, a low-reliability compilation's count of the same year is not drawn
     g = s["source_key"].map(evidence.grade_of)
@@ -454,6 +467,16 @@ def _census_alt(d: pd.DataFrame) -> str:
             f"statistical offices, {_years(d)[0]}\u2013{_years(d)[1]}. Census counts: " + "; ".join(parts) + ".")
 
 
+def _approx_note() -> str:
+    a = census_approximate_years()
+    if a.empty:
+        return ""
+    names = country_names(load())
+    items = "; ".join(f"{names[r['iso3']]}, {r['as_printed']}, c. {int(r['year'])}, {bib.short_cite(r['source_key'])}" for _, r in a.iterrows())
+    return (f". Left out because the source gives its year only approximately: "
+            f"{len(a)} count{'s' if len(a) > 1 else ''} ({items})")
+
+
 @register("census-series", chapter=CHAPTER,
           title="Census and official counts of Kazakhs over time",
           caption=lambda d: (
@@ -461,7 +484,7 @@ def _census_alt(d: pd.DataFrame) -> str:
               f"and {d['iso3'].nunique() - 1} host countries ({len(d)} figures). Each panel has its own vertical scale "
               f"starting at zero; the line joins the census counts in time order (where one census year has several "
               f"relayed counts, each is shown). Estimates of scholars, associations and politicians are left out, "
-              f"and so are counts of people born in Kazakhstan."),
+              f"and so are counts of people born in Kazakhstan" + _approx_note() + "."),
           alt=lambda d: _census_alt(d))
 def census_series():
     df = load()
