@@ -50,7 +50,7 @@ FIGURE_TABLES = {
     "population_estimates": ("iso3", "subregion", "unit"),
     "repatriation": ("series", "origin_iso3", "destination", "unit", "date_start", "date_end"),
     "iran": ("series", "geography", "unit", "year_start"),
-    "wave_figures": ("wave_id", "unit"),
+    "wave_figures": ("wave_id", "unit", "counts"),
     "diasporas_in_kazakhstan": ("group", "geography", "unit"),
 }
 
@@ -156,7 +156,12 @@ def _independent(a: str, b: str) -> bool:
     return not (s.loc[a, "source_type"] == "encyclopedia" and s.loc[b, "source_type"] == "encyclopedia")
 
 
-def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0.01) -> dict[str, list[str]]:
+def _other_source(a: str, b: str) -> bool:
+    return a != b
+
+
+def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0.01,
+                  independent=_independent) -> dict[str, list[str]]:
     """For each row id of table ``name``: the ids of rows from independent sources that give a
     figure for the same thing (same :data:`FIGURE_TABLES` columns and reference year) within
     ``tolerance`` (relative; intervals must overlap once widened by it)."""
@@ -174,7 +179,7 @@ def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0
             if ia is None or a["status"] in NOT_DATA:
                 continue
             for b in recs:
-                if b is a or b["status"] in NOT_DATA or not _independent(a["source_key"], b["source_key"]):
+                if b is a or b["status"] in NOT_DATA or not independent(a["source_key"], b["source_key"]):
                     continue
                 ib = _interval(b)
                 if ib is None:
@@ -182,6 +187,30 @@ def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0
                 if ia[0] * (1 - tolerance) <= ib[1] and ib[0] <= ia[1] * (1 + tolerance):
                     out[a["id"]].append(b["id"])
     return out
+
+
+def encyclopedias_only(name: str, t: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """For each row id: the rows of *other* sources that give the same figure but do not count as
+    independent of it (encyclopedias repeating one another). A row with such companions and no
+    independent one is 'uncorroborated', and its ``status_note`` must say that only encyclopedias
+    give the figure, not that no other source does."""
+    t = data.load(name) if t is None else t
+    same = corroborating(name, t, independent=_other_source)
+    indep = corroborating(name, t)
+    return {i: [j for j in same[i] if j not in indep[i]] for i in same}
+
+
+def same_figure_note(source_keys) -> str:
+    """The status note of a corroborated row: every other source that gives the figure, by name."""
+    from . import bib
+
+    return "The same figure is given by " + "; ".join(dict.fromkeys(bib.short_cite(k) for k in source_keys)) + "."
+
+
+ENCYCLOPEDIAS_ONLY = "Only encyclopedias give this figure"
+NO_OTHER_SOURCE = "No other source in the data gives a figure for the same thing and year"
+NOT_IN_PASSAGE = "The passage we could read does not contain this figure"
+"""In a ``status_note``: the figure is known only from a summary of the page, not from its words."""
 
 
 # --------------------------------------------------------------------------- annotate / guard

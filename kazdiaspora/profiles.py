@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import bib, data, paths
+from . import bib, data, evidence, paths
 
 MIN_FIGURES = 5
 PAGES_DIR = paths.ROOT / "book" / "countries"
@@ -84,6 +84,18 @@ def _year(y, period=None) -> str:
     if y is None or pd.isna(y):
         return "undated"
     return ("c. " if data.year_is_approximate(period) else "") + str(int(y))
+
+
+def _wave_figure(r) -> str:
+    """One figure of a wave: as printed, what it counts, when, its source, and any caveat."""
+    flags = []
+    if r.status == "disputed":
+        flags.append("disputed")
+    if evidence.NOT_IN_PASSAGE in (r.status_note or ""):
+        flags.append("not in the passage we could read")
+    period = "" if r.period is None or pd.isna(r.period) else f"{_cell(r.period)}; "
+    return (f"{_cell(r.printed)} — {_cell(r.what)} ({period}{_cell(_src(r.source_keys))})"
+            + "".join(f" [{f}]" for f in flags))
 
 
 def _src(keys) -> str:
@@ -167,12 +179,13 @@ def markdown(iso: str, ev: pd.DataFrame | None = None) -> str:
         for w in waves[waves["wave_id"].isin(wave_ids)].sort_values(["year_start", "wave_id"]).itertuples():
             rs = routes[(routes["wave_id"] == w.wave_id) & routes["route_id"].isin(route_ids)]
             figs = wf[wf["id"].isin(data.load("wave_figures").query("wave_id == @w.wave_id")["id"])]
+            # a probable error or an excluded row is not a figure of the wave (Caveats lists it)
+            figs = figs[~figs["status"].isin(evidence.NOT_DATA)]
             line = f"- **{_cell(w.name)}** ({w.year_start}\u2013{w.year_end}), {_cell(w.origin)} \u2192 {_cell(w.destination)}"
             if len(rs):
                 line += "; routes: " + ", ".join(_cell(x) for x in rs["label"])
             if len(figs):
-                line += "; figures: " + ", ".join(f"{_cell(r.printed)} ({_cell(_src(r.source_keys))})"
-                                                   for r in figs.itertuples())
+                line += "; figures: " + ", ".join(_wave_figure(r) for r in figs.itertuples())
             out.append(line)
         out.append("\nThe routes are drawn in the chapter {doc}`../../notebooks/02_waves_and_routes`.\n")
     if len(ret):

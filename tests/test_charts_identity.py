@@ -63,8 +63,8 @@ def test_kurultay_values_equal_data(rendered):
     for c in ("date", "place_as_printed", "source_key", "locator"):
         assert (m[c] == m[c + "_src"]).all()
     assert m["countries"].equals(m["countries_src"])
-    # the 4th is the only date not printed in the seed paper
-    assert d.loc[d["date_source"] == "other", "number"].tolist() == [4]
+    # the 4th is the only date not printed in the Askhat.s paper
+    assert d.loc[d["date_source"] == I.DATE_FROM_OTHER, "number"].tolist() == [4]
 
 
 def test_survey_values_equal_data(rendered):
@@ -169,9 +169,9 @@ def test_boxes_overlap():
 
 
 def test_kurultay_date_source():
-    assert I.kurultay_date_source({"source_key": I.SEED_PAPER, "note": ""}) == "seed"
-    assert I.kurultay_date_source({"source_key": "x", "note": "seed 001 gives the same date ('...')"}) == "seed"
-    assert I.kurultay_date_source({"source_key": "x", "note": "pre-event report"}) == "other"
+    assert I.kurultay_date_source({"source_key": I.SEED_PAPER, "note": ""}) == I.DATE_FROM_PAPER
+    assert I.kurultay_date_source({"source_key": "x", "note": "Askhat's paper gives the same date ('...')"}) == I.DATE_FROM_PAPER
+    assert I.kurultay_date_source({"source_key": "x", "note": "pre-event report"}) == I.DATE_FROM_OTHER
 
 
 def test_named_only_as_group():

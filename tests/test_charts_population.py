@@ -84,6 +84,14 @@ def test_census_chart_leaves_out_approximate_years(rendered, df):
     assert victim in set(pop.census_approximate_years(df2)["id"])
 
 
+def test_rows_noted_as_not_ethnic_are_not_counted_as_ethnic(df):
+    """A figure whose note says it is not a count of ethnic Kazakhs (birthplace, citizenship) gets the cross."""
+    flagged = df[df["note"].fillna("").str.contains("not ethnic", case=False)]
+    assert len(flagged) >= 4
+    wrong = flagged.loc[pop.is_ethnic(flagged), "id"].tolist()
+    assert not wrong, f"noted as not ethnic but drawn as a count of ethnic Kazakhs: {wrong}"
+
+
 def test_year_is_approximate():
     for p in ("c. 1990", "C. 2012 (conference)", "about 1925", "circa 1900", " c. 2010s"):
         assert data.year_is_approximate(p), p

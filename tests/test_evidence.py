@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
 
-from kazdiaspora import data, evidence, figures, paths
+from kazdiaspora import bib, data, evidence, figures, paths
 
 from conftest import rendered
 
@@ -47,6 +47,69 @@ def test_corroborated_rows_are_borne_out():
             if not ok:
                 bad.append(r["id"])
     assert not bad, f"marked corroborated without support: {bad}"
+
+
+def _note_problems(name, t):
+    """Status notes of one-source rows that misstate what the data holds."""
+    enc = evidence.encyclopedias_only(name, t)
+    same = evidence.corroborating(name, t, independent=evidence._other_source)
+    src = t.set_index("id")["source_key"]
+    bad = []
+    for _, r in t[t["status"] == "uncorroborated"].iterrows():
+        note = r["status_note"] or ""
+        if note.startswith(evidence.NO_OTHER_SOURCE) and same[r["id"]]:
+            bad.append((r["id"], "says no other source gives it, but " + ", ".join(same[r["id"]]) + " do"))
+        if note.startswith(evidence.ENCYCLOPEDIAS_ONLY):
+            if not enc[r["id"]]:
+                bad.append((r["id"], "says other encyclopedias give it, but none does"))
+            for k in dict.fromkeys(src[enc[r["id"]]]):
+                if bib.short_cite(k) not in note:
+                    bad.append((r["id"], f"does not name {k}"))
+    return bad
+
+
+def test_one_source_notes_say_what_the_data_holds():
+    """'No other source gives it' must be true; where only encyclopedias agree, the note says so and names them."""
+    bad = [b for name in evidence.FIGURE_TABLES for b in _note_problems(name, data.load(name))]
+    assert not bad, bad
+
+
+def test_same_figure_notes_name_the_sources_that_give_it():
+    """'The same figure is given by …' names exactly the other sources the data holds for that figure."""
+    bad = []
+    for name in evidence.FIGURE_TABLES:
+        t = data.load(name)
+        co = evidence.corroborating(name, t)
+        src = t.set_index("id")["source_key"]
+        for _, r in t[t["status"] == "corroborated"].iterrows():
+            note = r["status_note"] or ""
+            if not note.startswith("The same figure is given by "):
+                continue
+            if not co[r["id"]] or note != evidence.same_figure_note(src[co[r["id"]]]):
+                bad.append((r["id"], note, list(src[co[r["id"]]])))
+    assert not bad, bad
+
+
+def test_figures_of_different_things_do_not_bear_each_other_out():
+    """Two 50,000s of one wave, one counting emigrants and one refugees present elsewhere, are not the same figure."""
+    t = pd.DataFrame({
+        "id": ["a", "b", "c"], "wave_id": ["famine_1930_1933"] * 3, "unit": ["persons"] * 3,
+        "counts": ["left", "refugees_present", "left"], "period": ["1932"] * 3, "value": [50000.0] * 3,
+        "value_low": [float("nan")] * 3, "value_high": [float("nan")] * 3,
+        "source_key": ["ablazhei_2011_via_verkhoturov", "sinitsyn_2021", "cameron_2016"], "status": ["uncorroborated"] * 3})
+    co = evidence.corroborating("wave_figures", t)
+    assert co == {"a": ["c"], "b": [], "c": ["a"]}
+
+
+def test_one_source_note_check_catches_a_second_source():
+    t = pd.DataFrame({
+        "id": ["a", "b"], "iso3": ["XYZ"] * 2, "subregion": [None] * 2, "unit": ["persons"] * 2,
+        "year": pd.array([2000, 2000], dtype="Int64"), "value": [1000.0, 1000.0],
+        "value_low": [float("nan")] * 2, "value_high": [float("nan")] * 2,
+        "source_key": ["wp_kazakhs_2015", "wp_kazakhs_mirror_2018"], "status": ["uncorroborated"] * 2,
+        "status_note": [evidence.NO_OTHER_SOURCE + ".", evidence.ENCYCLOPEDIAS_ONLY + " (also nobody)."]})
+    bad = _note_problems("population_estimates", t)
+    assert [b[0] for b in bad] == ["a", "b"]
 
 
 def test_corroboration_needs_an_independent_source(monkeypatch):

@@ -337,8 +337,8 @@ def test_no_working_vocabulary_drawn_on_a_figure():
 
 
 READER_COLUMNS = ("locator", "status_note", "measure", "period", "label", "description", "name", "geography",
-                  "origin", "destination")
-"""Data columns shown to readers (the marks' popovers, the explorer, tables, chart labels)."""
+                  "origin", "destination", "note")
+"""Data columns shown to readers (the marks' popovers, the explorer and its notes, tables, chart labels)."""
 TOOL_WORDS = re.compile(r"find_string|read_file|\bfetch\b", re.I)
 
 
@@ -356,6 +356,24 @@ def test_no_working_vocabulary_in_reader_facing_data():
                     bad.append(f"{f.relative_to(paths.ROOT)}, line {i + 2}, column {col}: {v[:100]!r}")
     assert not bad, f"{len(bad)} working word(s) in data shown to readers:\n" + "\n".join(bad[:40])
     assert TOOL_WORDS.search("repository not identified (find_string/read_file id 4567)")
+
+
+def test_no_working_vocabulary_in_downloads():
+    """What a reader downloads: every cell of every figure's data file and the data package's READMEs."""
+    import pandas as pd
+
+    bad = []
+    for f in sorted(paths.FIGURES_DIR.glob("*.csv")):
+        t = pd.read_csv(f, dtype=str, keep_default_na=False)
+        for col in t.columns:
+            for i, v in t[col].items():
+                if WORKING_WORDS.search(_without_keys(v)):
+                    bad.append(f"{f.name}, line {i + 2}, column {col}: {v[:100]!r}")
+    for f in sorted((paths.ROOT / "data").rglob("README.md")) + [paths.ROOT / "data" / "datapackage.json"]:
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if WORKING_WORDS.search(_without_keys(line)):
+                bad.append(f"{f.relative_to(paths.ROOT)}, line {n}: {line[:100]!r}")
+    assert not bad, f"{len(bad)} working word(s) in downloads:\n" + "\n".join(bad[:40])
 
 
 def test_vocabulary_checker_catches_working_words():

@@ -137,15 +137,19 @@ def alternate_levels(xs, min_gap: float, n_levels: int = 2) -> list[int]:
 # label placement lives in kazdiaspora.labels (one module for every map and chart)
 
 
+DATE_FROM_PAPER, DATE_FROM_OTHER = "Askhat's paper", "another source"
+"""Values of the kurultays figure's ``date_source`` column."""
+
+
 def kurultay_date_source(row) -> str:
-    """Where a Kurultay's date comes from: 'seed' when the row is sourced to the seed paper or its
-    note records that the seed paper prints the same date; otherwise 'other'."""
+    """Where a Kurultay's date comes from: Askhat's paper when the row is sourced to it or its note
+    records that the paper prints the same date; otherwise another source."""
     if row["source_key"] == SEED_PAPER:
-        return "seed"
+        return DATE_FROM_PAPER
     note = str(row.get("note") or "")
-    if re.search(r"seed 001 gives the same date", note):
-        return "seed"
-    return "other"
+    if re.search(r"Askhat's paper gives the same date", note):
+        return DATE_FROM_PAPER
+    return DATE_FROM_OTHER
 
 
 def glue_text(name: str, text):
@@ -227,7 +231,7 @@ def map_frame(countries_lonlat, isos, crs) -> tuple[tuple[float, float], tuple[f
 
 
 def named_only_as_group(note) -> bool:
-    """True when a scripts row's note says the seed names the country only as one of
+    """True when a scripts row's note says the source names the country only as one of
     'the CIS countries' (the book's reading), not individually."""
     return "names none" in str(note or "")
 
@@ -346,8 +350,8 @@ def kurultays_plotted() -> pd.DataFrame:
 
 
 def _kurultay_caption(d: pd.DataFrame) -> str:
-    seed = d[d["date_source"] == "seed"]
-    other = d[d["date_source"] == "other"]
+    seed = d[d["date_source"] == DATE_FROM_PAPER]
+    other = d[d["date_source"] == DATE_FROM_OTHER]
     first, last = d.iloc[0], d.iloc[-1]
     parts = [f"The {len(d)} World Kurultays of Kazakhs from {first['date'][:4]} to {last['date'][:4]}. "
              f"Filled markers: dates printed in Askhat's paper ({', '.join(ordinal(n) for n in seed['number'])}). "]
@@ -357,7 +361,7 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
         parts.append(f"Open marker: the {ordinal(o['number'])} Kurultay, which Askhat's paper mentions without a "
                      f"date or place; its date and place ({format_date(o['date'])}, {o['place_as_printed']}) come "
                      f"from {source_label(o['source_key'])},{pre}. ")
-    moved = d[(d["date_source"] == "seed") & (d["source_key"] != SEED_PAPER)]
+    moved = d[(d["date_source"] == DATE_FROM_PAPER) & (d["source_key"] != SEED_PAPER)]
     for r in moved.itertuples():
         parts.append(f"Askhat's paper dates the {ordinal(r.number)} but names no place; the place comes from "
                      f"{source_label(r.source_key)}. ")
@@ -369,7 +373,7 @@ def _kurultay_caption(d: pd.DataFrame) -> str:
 def _kurultay_alt(d: pd.DataFrame) -> str:
     items = "; ".join(f"{ordinal(r.number)} {format_date(r.date)} in {r.place_as_printed}" for r in d.itertuples())
     return (f"Timeline of the {len(d)} World Kurultays of Kazakhs: {items}. "
-            f"{(d['date_source'] == 'other').sum()} date comes from a news report rather than Askhat's paper and "
+            f"{(d['date_source'] == DATE_FROM_OTHER).sum()} date comes from a news report rather than Askhat's paper and "
             f"is drawn with an open marker.")
 
 
@@ -385,7 +389,7 @@ def kurultays_timeline():
     colour = style.OKABE_ITO["blue"]
     for (i, r), lv in zip(d.iterrows(), levels):
         hotspots.row(ax, hotspots.key(r))
-        seeded = r["date_source"] == "seed"
+        seeded = r["date_source"] == DATE_FROM_PAPER
         ax.plot([r["x"]], [0], marker="o", markersize=9, zorder=4, color=colour,
                 markerfacecolor=colour if seeded else "white", markeredgewidth=1.8)
         y = 1.0 if lv == 0 else -1.0
@@ -552,7 +556,6 @@ def azerbaijanis_by_source():
         prev_panel = r["panel"]
     xmax = d["value"].max() * 1.25
     seen = set()
-    open_sources = set(d.loc[d["note"].str.contains("tier D", regex=False), "source_key"])
     for (_, r), yy in zip(d.iterrows(), ys):
         hotspots.row(ax, hotspots.key(r))
         colour, marker = style.KIND_STYLE[r["kind"]]

@@ -620,7 +620,7 @@ def _beyond_text(r) -> str:
               f"Circle area is proportional to the number of Kazakhs. Filled circles: the latest census or official "
               f"count dated {CURRENT_SINCE} or later ({int((d['basis'] == 'official').sum())} countries; the year is in "
               f"the label). Hollow circles: countries without such a count, sized by the median of their current "
-              f"figures (derived, {int((d['basis'] == 'median').sum())} countries). Host countries more than "
+              f"point figures (ranges left out; derived, {int((d['basis'] == 'median').sum())} countries). Host countries more than "
               f"{MAP_RADIUS_KM:,} km from Kazakhstan are listed beside the map. The CSV gives, for every country, the "
               f"range of all current figures (range_low, range_high)."),
           alt=lambda d: (
@@ -676,7 +676,7 @@ def diaspora_map():
     hs = [Line2D([], [], ls="", marker="o", ms=math.sqrt(k * v), mfc=colour, mec="black", mew=0.5, alpha=0.85,
                  label=style.fmt_people(v)) for v in refs]
     hs.append(Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=colour, mew=1.3,
-                     label="no census or\nofficial count:\nmedian of current\nfigures (derived)"))
+                     label="no census or\nofficial count:\nmedian of current\npoint figures (derived)"))
     side.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=1.2, borderpad=0.2,
                 fontsize=7.5, handletextpad=1.0, bbox_to_anchor=(0, 1))
     if len(off_map):
