@@ -2,8 +2,8 @@
 
 Jupyter Book's own cache does not notice a changed data file, so the book is built with
 ``execute_notebooks: off`` and this executor runs first (``make book`` does it). For each notebook
-in the table of contents it keeps a stamp in ``_build/.exec/<notebook>.json`` holding the SHA-256
-of every input:
+in the table of contents it keeps a stamp in ``.exec/<notebook>.json`` (committed with the notebook, so
+that a fresh clone knows its committed outputs are current) holding the SHA-256 of every input:
 
 * the notebook's code and Markdown (not its outputs),
 * every file of the ``kazdiaspora`` package,
@@ -34,7 +34,7 @@ import nbformat
 
 from . import paths, trace
 
-STAMP_DIR = paths.BUILD_DIR / ".exec"
+STAMP_DIR = paths.ROOT / ".exec"
 KERNEL = "python3"
 TIMEOUT = 600
 

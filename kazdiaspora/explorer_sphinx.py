@@ -79,6 +79,19 @@ def add_hotspots(app, doctree, docname):
 
 
 # ----------------------------------------------------------------------------- directives
+def input_files() -> list:
+    """What a page filled from data/ at build time depends on: every data file, the bibliography and
+    the package that turns them into text. Noted as dependencies, so that an incremental build
+    re-reads the page when any of them changes (its own source, a one-line stub, does not)."""
+    return sorted([*paths.DATA_DIR.rglob("*.csv"), paths.DATAPACKAGE, paths.BIBFILE,
+                   *(paths.ROOT / "kazdiaspora").rglob("*.py")])
+
+
+def _note_inputs(env) -> None:
+    for p in input_files():
+        env.note_dependency(str(p))
+
+
 class EvidenceExplorer(Directive):
     has_content = False
 
@@ -86,7 +99,7 @@ class EvidenceExplorer(Directive):
         env = self.state.document.settings.env
         app = env.app
         doc = env.docname
-        env.note_dependency(str(paths.DATAPACKAGE))
+        _note_inputs(env)
         ev = _evidence_table()
         prof = _profiles()
         if app.builder.format != "html":
@@ -108,6 +121,7 @@ class CountryProfile(Directive):
 
     def run(self):
         iso = self.arguments[0].strip().upper()
+        _note_inputs(self.state.document.settings.env)
         text = profiles.markdown(iso, _evidence_table())
         container = nodes.container(classes=["kaz-country-profile"])
         self.state.nested_parse(text.splitlines(), self.content_offset, container)
@@ -118,6 +132,7 @@ class CountryList(Directive):
     has_content = False
 
     def run(self):
+        _note_inputs(self.state.document.settings.env)
         container = nodes.container(classes=["kaz-country-list"])
         self.state.nested_parse(profiles.index_markdown(_evidence_table()).splitlines(), self.content_offset, container)
         return [container]

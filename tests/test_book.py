@@ -65,6 +65,28 @@ def test_executor_then_strict_build_leaves_the_tree_unchanged(built_book):
     assert not changed, f"executing and building changed committed files: {changed[:10]}"
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(ROOT_GROUP)
+def test_pages_filled_from_data_are_rebuilt_when_data_change(built_book):
+    """The country pages and the evidence explorer are one-line stubs filled from data/ at build
+    time: the build records the data files and the package as their inputs, so that an incremental
+    `make book` after a data change rebuilds them instead of serving the old text."""
+    import pickle
+
+    with open(paths.BUILD_DIR / ".doctrees" / "environment.pickle", "rb") as fh:
+        env = pickle.load(fh)
+    pages = [d for d in env.found_docs if d.startswith("book/countries/")] + ["book/explorer"]
+    assert len(pages) > 10
+    needed = {str(p.relative_to(paths.ROOT)) for p in
+              [paths.DATA_DIR / "population" / "estimates.csv", paths.DATA_DIR / "migration" / "wave_figures.csv",
+               paths.BIBFILE, paths.ROOT / "kazdiaspora" / "profiles.py"]}
+    for doc in pages:
+        deps = {str(Path(d)) for d in env.dependencies.get(doc, ())}
+        deps = {str((paths.ROOT / d).resolve().relative_to(paths.ROOT)) if not Path(d).is_absolute()
+                else str(Path(d).resolve().relative_to(paths.ROOT)) for d in deps}
+        assert needed <= deps, f"{doc}: missing inputs {sorted(needed - deps)}"
+
+
 def _copy_repo(dst: Path) -> Path:
     # *.tmp: a figure being written by a test on the other worker (exports are atomic renames)
     ignore = shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info", ".pytest_cache", "*.tmp")
@@ -107,7 +129,7 @@ def _readers(repo: Path, rel: str) -> set[str]:
     import json
 
     out = set()
-    for stamp in (repo / "_build/.exec").glob("*.json"):
+    for stamp in (repo / ".exec").glob("*.json"):
         if rel in json.loads(stamp.read_text())["read"]:
             out.add(stamp.stem)
     return out
