@@ -147,6 +147,24 @@ def _interval(r) -> tuple[float, float] | None:
     return None
 
 
+def _same_originator(a, b) -> bool:
+    """Two rows that say they relay the same body's figure (``originator``) repeat one figure."""
+    oa, ob = a.get("originator"), b.get("originator")
+    return isinstance(oa, str) and bool(oa) and oa == ob
+
+
+def same_figure(ia: tuple[float, float], ib: tuple[float, float], tolerance: float = 0.01) -> bool:
+    """Two figures are the same when both are points within ``tolerance`` of each other, or both are
+    ranges whose ends are. A point inside a range is not the same figure: 899,195 is not borne out
+    by '0.8 to 1.1 million'."""
+    def close(x, y):
+        return abs(x - y) <= tolerance * max(abs(x), abs(y))
+    a_point, b_point = ia[0] == ia[1], ib[0] == ib[1]
+    if a_point != b_point:
+        return False
+    return close(ia[0], ib[0]) and close(ia[1], ib[1])
+
+
 def _independent(a: str, b: str) -> bool:
     """Two sources count as independent unless they are the same key or both encyclopedias
     (mirrors and translations of one encyclopedia article repeat each other)."""
@@ -161,10 +179,10 @@ def _other_source(a: str, b: str) -> bool:
 
 
 def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0.01,
-                  independent=_independent) -> dict[str, list[str]]:
+                  independent=_independent, by_originator: bool = True) -> dict[str, list[str]]:
     """For each row id of table ``name``: the ids of rows from independent sources that give a
-    figure for the same thing (same :data:`FIGURE_TABLES` columns and reference year) within
-    ``tolerance`` (relative; intervals must overlap once widened by it)."""
+    figure for the same thing (same :data:`FIGURE_TABLES` columns and reference year): the same
+    point within ``tolerance`` (relative), or the same range (see :func:`same_figure`)."""
     t = data.load(name) if t is None else t
     keys = list(FIGURE_TABLES[name])
     t = t.copy()
@@ -181,10 +199,12 @@ def corroborating(name: str, t: pd.DataFrame | None = None, tolerance: float = 0
             for b in recs:
                 if b is a or b["status"] in NOT_DATA or not independent(a["source_key"], b["source_key"]):
                     continue
+                if by_originator and _same_originator(a, b):
+                    continue
                 ib = _interval(b)
                 if ib is None:
                     continue
-                if ia[0] * (1 - tolerance) <= ib[1] and ib[0] <= ia[1] * (1 + tolerance):
+                if same_figure(ia, ib, tolerance):
                     out[a["id"]].append(b["id"])
     return out
 
@@ -195,9 +215,9 @@ def encyclopedias_only(name: str, t: pd.DataFrame | None = None) -> dict[str, li
     independent one is 'uncorroborated', and its ``status_note`` must say that only encyclopedias
     give the figure, not that no other source does."""
     t = data.load(name) if t is None else t
-    same = corroborating(name, t, independent=_other_source)
-    indep = corroborating(name, t)
-    return {i: [j for j in same[i] if j not in indep[i]] for i in same}
+    same = corroborating(name, t, independent=_other_source, by_originator=False)
+    src = t.set_index("id")["source_key"]
+    return {i: [j for j in same[i] if not _independent(src[i], src[j])] for i in same}
 
 
 def same_figure_note(source_keys) -> str:
@@ -211,6 +231,47 @@ ENCYCLOPEDIAS_ONLY = "Only encyclopedias give this figure"
 NO_OTHER_SOURCE = "No other source in the data gives a figure for the same thing and year"
 NOT_IN_PASSAGE = "The passage we could read does not contain this figure"
 """In a ``status_note``: the figure is known only from a summary of the page, not from its words."""
+
+
+GENERIC_NOTES = ("The same figure is given by ", NO_OTHER_SOURCE, ENCYCLOPEDIAS_ONLY, "Only repeats of ",
+                 "No other source found gives this figure")
+"""Status notes written from the data by :func:`derived_status` (other notes are a person's words)."""
+
+
+def derived_status(name: str, t: pd.DataFrame | None = None) -> dict[str, tuple[str, str]]:
+    """For every corroborated or uncorroborated row whose note is one of :data:`GENERIC_NOTES`:
+    the status and note the data imply. Another independent source giving the same figure makes
+    it corroborated and is named; otherwise the note says who else gives it and why that does not
+    count (encyclopedias repeating one another, repeats of one body's figure), or that nobody does.
+    ``tests/test_evidence.py`` checks that the data files say exactly this."""
+    from . import bib
+
+    t = data.load(name) if t is None else t
+    co = corroborating(name, t)
+    same = corroborating(name, t, independent=_other_source, by_originator=False)
+    rows_by_id = t.set_index("id")
+    out = {}
+    for _, r in t.iterrows():
+        note = r["status_note"] if isinstance(r["status_note"], str) else ""
+        if r["status"] not in ("corroborated", "uncorroborated") or not note.startswith(GENERIC_NOTES):
+            continue
+        tail = f" {NOT_IN_PASSAGE}{note.split(NOT_IN_PASSAGE, 1)[1]}" if NOT_IN_PASSAGE in note else ""
+        if co[r["id"]]:
+            out[r["id"]] = ("corroborated", same_figure_note(rows_by_id.loc[co[r["id"]], "source_key"]) + tail)
+            continue
+        others = [i for i in same[r["id"]]]
+        if not others:
+            out[r["id"]] = ("uncorroborated", NO_OTHER_SOURCE + "." + tail)
+            continue
+        names = "; ".join(dict.fromkeys(bib.short_cite(k) for k in rows_by_id.loc[others, "source_key"]))
+        orig = r.get("originator")
+        if any(_same_originator(r, rows_by_id.loc[i]) for i in others):
+            out[r["id"]] = ("uncorroborated", f"Only repeats of the figure of the {orig} give it (also {names}): "
+                                              "repeats of one figure are not counted as independent." + tail)
+        else:
+            out[r["id"]] = ("uncorroborated", f"{ENCYCLOPEDIAS_ONLY} (also {names}): encyclopedias repeat one "
+                                              "another and are not counted as independent." + tail)
+    return out
 
 
 # --------------------------------------------------------------------------- annotate / guard

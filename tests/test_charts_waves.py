@@ -107,3 +107,20 @@ def test_export_is_byte_identical(tmp_path):
             plt.close(r.fig)
         for ext in ("png", "svg", "pdf", "csv", "json"):
             assert (a / f"{fid}.{ext}").read_bytes() == (b / f"{fid}.{ext}").read_bytes(), (fid, ext)
+
+
+def test_waves_table_says_which_years_no_source_prints():
+    """A wave whose end is the data's last year, or whose years its source does not print, is named."""
+    from kazdiaspora.charts import waves as wv
+
+    t = wv.timeline_data()
+    text = wv.years_caveats(t)
+    ongoing = t[(t["row_type"] == "wave") & t["note"].fillna("").str.contains("ongoing")]
+    assert len(ongoing) >= 1
+    for _, w in ongoing.iterrows():
+        assert f"wave {int(w['wave_no'])} continues: {int(w['year_end'])}" in text
+    # the next such wave is named too
+    t2 = t.copy()
+    i = t2.index[(t2["row_type"] == "wave")][0]
+    t2.loc[i, "note"] = "ongoing"
+    assert f"wave {int(t2.loc[i, 'wave_no'])} continues" in wv.years_caveats(t2)

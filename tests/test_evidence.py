@@ -1,6 +1,8 @@
 """The evidence model: grades, statuses, and one way of drawing them in every figure."""
 from __future__ import annotations
 
+import re
+
 import shutil
 
 import matplotlib.pyplot as plt
@@ -49,67 +51,78 @@ def test_corroborated_rows_are_borne_out():
     assert not bad, f"marked corroborated without support: {bad}"
 
 
-def _note_problems(name, t):
-    """Status notes of one-source rows that misstate what the data holds."""
-    enc = evidence.encyclopedias_only(name, t)
-    same = evidence.corroborating(name, t, independent=evidence._other_source)
-    src = t.set_index("id")["source_key"]
-    bad = []
-    for _, r in t[t["status"] == "uncorroborated"].iterrows():
-        note = r["status_note"] or ""
-        if note.startswith(evidence.NO_OTHER_SOURCE) and same[r["id"]]:
-            bad.append((r["id"], "says no other source gives it, but " + ", ".join(same[r["id"]]) + " do"))
-        if note.startswith(evidence.ENCYCLOPEDIAS_ONLY):
-            if not enc[r["id"]]:
-                bad.append((r["id"], "says other encyclopedias give it, but none does"))
-            for k in dict.fromkeys(src[enc[r["id"]]]):
-                if bib.short_cite(k) not in note:
-                    bad.append((r["id"], f"does not name {k}"))
-    return bad
-
-
-def test_one_source_notes_say_what_the_data_holds():
-    """'No other source gives it' must be true; where only encyclopedias agree, the note says so and names them."""
-    bad = [b for name in evidence.FIGURE_TABLES for b in _note_problems(name, data.load(name))]
-    assert not bad, bad
-
-
-def test_same_figure_notes_name_the_sources_that_give_it():
-    """'The same figure is given by …' names exactly the other sources the data holds for that figure."""
+def test_statuses_and_notes_are_what_the_data_imply():
+    """Every 'corroborated' / 'one source only' row with a note written from the data says exactly
+    what :func:`evidence.derived_status` derives: who else gives the figure, and why that does or
+    does not count (an independent source; encyclopedias repeating one another; repeats of one body's
+    figure; nobody)."""
     bad = []
     for name in evidence.FIGURE_TABLES:
         t = data.load(name)
-        co = evidence.corroborating(name, t)
-        src = t.set_index("id")["source_key"]
-        for _, r in t[t["status"] == "corroborated"].iterrows():
-            note = r["status_note"] or ""
-            if not note.startswith("The same figure is given by "):
-                continue
-            if not co[r["id"]] or note != evidence.same_figure_note(src[co[r["id"]]]):
-                bad.append((r["id"], note, list(src[co[r["id"]]])))
+        cur = t.set_index("id")
+        for i, (status, note) in evidence.derived_status(name, t).items():
+            if (cur.at[i, "status"], cur.at[i, "status_note"]) != (status, note):
+                bad.append(f"{name}/{i}: {cur.at[i, 'status']} {cur.at[i, 'status_note']!r}, data imply {status} {note!r}")
+    assert not bad, "\n".join(bad[:20])
+
+
+_NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+\.\d+)(?!\w)")
+
+
+def _one_sided_disputes(name, t):
+    """Disputed rows whose note names a figure that another row gives for the same thing and year,
+    while that row is drawn as 'one source only' (it should show the disagreement too)."""
+    keys = list(evidence.FIGURE_TABLES[name])
+    t = t.assign(_ry=evidence.reference_years(t, name))
+    bad = []
+    for _, r in t[t["status"] == "disputed"].iterrows():
+        nums = {float(n.replace(",", "")) for n in _NUM.findall(r["status_note"] or "")}
+        same = t[(t["id"] != r["id"]) & (t["status"] == "uncorroborated")]
+        for k in keys + ["_ry"]:
+            same = same[same[k].isna()] if pd.isna(r[k]) else same[same[k] == r[k]]
+        for _, o in same.iterrows():
+            if nums & {o["value"], o["value_low"], o["value_high"]}:
+                bad.append((r["id"], o["id"]))
+    return bad
+
+
+def test_disputes_are_shown_on_both_sides():
+    bad = [(name, *b) for name in evidence.FIGURE_TABLES for b in _one_sided_disputes(name, data.load(name))]
     assert not bad, bad
 
 
-def test_figures_of_different_things_do_not_bear_each_other_out():
-    """Two 50,000s of one wave, one counting emigrants and one refugees present elsewhere, are not the same figure."""
-    t = pd.DataFrame({
-        "id": ["a", "b", "c"], "wave_id": ["famine_1930_1933"] * 3, "unit": ["persons"] * 3,
-        "counts": ["left", "refugees_present", "left"], "period": ["1932"] * 3, "value": [50000.0] * 3,
-        "value_low": [float("nan")] * 3, "value_high": [float("nan")] * 3,
-        "source_key": ["ablazhei_2011_via_verkhoturov", "sinitsyn_2021", "cameron_2016"], "status": ["uncorroborated"] * 3})
-    co = evidence.corroborating("wave_figures", t)
-    assert co == {"a": ["c"], "b": [], "c": ["a"]}
+def test_one_sided_dispute_is_caught():
+    t = data.load("wave_figures").copy()
+    t.loc[t["id"] == "tr_survived_aa", ["status", "status_note"]] = ["uncorroborated", evidence.NO_OTHER_SOURCE + "."]
+    assert ("tr_survivors_gzt", "tr_survived_aa") in _one_sided_disputes("wave_figures", t)
 
 
-def test_one_source_note_check_catches_a_second_source():
-    t = pd.DataFrame({
-        "id": ["a", "b"], "iso3": ["XYZ"] * 2, "subregion": [None] * 2, "unit": ["persons"] * 2,
-        "year": pd.array([2000, 2000], dtype="Int64"), "value": [1000.0, 1000.0],
-        "value_low": [float("nan")] * 2, "value_high": [float("nan")] * 2,
-        "source_key": ["wp_kazakhs_2015", "wp_kazakhs_mirror_2018"], "status": ["uncorroborated"] * 2,
-        "status_note": [evidence.NO_OTHER_SOURCE + ".", evidence.ENCYCLOPEDIAS_ONLY + " (also nobody)."]})
-    bad = _note_problems("population_estimates", t)
-    assert [b[0] for b in bad] == ["a", "b"]
+def test_disputed_notes_name_no_source_key():
+    """A reader sees the note: sources by name, never by their key in the bibliography."""
+    keys = set(evidence.sources().index)
+    bad = [(name, r["id"]) for name in evidence.FIGURE_TABLES for _, r in data.load(name).iterrows()
+           if any(k in (r["status_note"] or "") for k in keys)]
+    assert not bad, bad
+
+
+def test_derived_status_catches_false_notes():
+    base = {"iso3": ["XYZ"] * 4, "subregion": [None] * 4, "unit": ["persons"] * 4,
+            "year": pd.array([2000] * 4, dtype="Int64"), "value_low": [float("nan")] * 4,
+            "value_high": [float("nan")] * 4, "status": ["uncorroborated"] * 4,
+            "status_note": [evidence.NO_OTHER_SOURCE + "."] * 4}
+    t = pd.DataFrame({**base, "id": ["enc1", "enc2", "rel1", "rel2"], "value": [1000.0, 1000.0, 2000.0, 2000.0],
+                      "source_key": ["wp_kazakhs_2015", "wp_kazakhs_mirror_2018", "askhat_grfdt", "irin_2003"],
+                      "originator": [None, None, "World Association of Kazakhs", "World Association of Kazakhs"]})
+    d = evidence.derived_status("population_estimates", t)
+    assert d["enc1"][0] == "uncorroborated" and d["enc1"][1].startswith(evidence.ENCYCLOPEDIAS_ONLY)
+    assert d["rel1"][0] == "uncorroborated" and d["rel1"][1].startswith("Only repeats of the figure of the World")
+    t.loc[3, "originator"] = None  # an independent source of the same figure
+    d = evidence.derived_status("population_estimates", t)
+    assert d["rel1"] == ("corroborated", evidence.same_figure_note(["irin_2003"]))
+    # a point inside a range is not the same figure
+    assert not evidence.same_figure((899195.0, 899195.0), (800000.0, 1100000.0))
+    assert evidence.same_figure((3000.0, 15000.0), (3000.0, 15000.0))
+    assert evidence.same_figure((1000.0, 1000.0), (1005.0, 1005.0)) and not evidence.same_figure((1000.0, 1000.0), (1030.0, 1030.0))
 
 
 def test_corroboration_needs_an_independent_source(monkeypatch):

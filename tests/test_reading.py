@@ -173,13 +173,11 @@ def test_page_weights_count_each_1x_image_once_and_flag_pages_over_budget(tmp_pa
         weights.weights(root)
 
 
-def test_built_book_is_within_its_page_budgets():
-    """Checks the last build (`make book`); skipped when there is none."""
-    from kazdiaspora import paths, weights
+def test_built_book_is_within_its_page_budgets(built_book):
+    """Checks the test run's strict build of the book."""
+    from kazdiaspora import weights
 
-    root = paths.ROOT / "_build" / "html"
-    if not (root / "index.html").is_file():
-        pytest.skip("no build")
+    root = built_book.html
     ws = weights.weights(root)
     assert [w.page for w in ws if w.over] == [], weights.report(ws)
     chapters = [w for w in ws if w.page.startswith("notebooks/")]
@@ -237,28 +235,22 @@ def test_first_use_of_a_term_links_to_the_glossary_once_and_not_in_headings(tmp_
     assert "kaz-term" not in html2 and html2.count("#term-Kurultay") == 1
 
 
-def test_built_book_names_the_wikipedia_article_in_each_citation():
-    """In the last build (skipped when there is none): no in-text citation reads only "Wikipedia
-    contributors", which is the same for every article."""
-    from kazdiaspora import paths
-
-    root = paths.ROOT / "_build" / "html"
-    if not (root / "index.html").is_file():
-        pytest.skip("no build")
+def test_built_book_names_the_wikipedia_article_in_each_citation(built_book):
+    """In the built book: no in-text citation reads only "Wikipedia contributors", which is the same
+    for every article."""
+    root = built_book.html
     pages = sorted(root.glob("notebooks/*.html")) + [root / "book" / "glossary.html"]
     bad = {p.name: n for p in pages if (n := p.read_text(encoding="utf-8").count(">Wikipedia contributors, "))}
     assert not bad, bad
     assert any(">Wikipedia (" in p.read_text(encoding="utf-8") for p in pages)
 
 
-def test_built_references_page_shows_keys_groups_and_back_links():
-    """In the last build (skipped when there is none): one entry per key of references.bib, under its
-    group, labelled with its key, with a line of back-links (pages citing it, figures drawn from it)."""
+def test_built_references_page_shows_keys_groups_and_back_links(built_book):
+    """In the built book: one entry per key of references.bib, under its group, labelled with its key,
+    with a line of back-links (pages citing it, figures drawn from it)."""
     from kazdiaspora import paths
 
-    page = paths.ROOT / "_build" / "html" / "book" / "references.html"
-    if not page.is_file():
-        pytest.skip("no build")
+    page = built_book.html / "book" / "references.html"
     html = page.read_text(encoding="utf-8")
     labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>([^<]+)<span', html)
     assert sorted(labels) == sorted(bib.entries()), "every key once, as the entry's label"

@@ -46,6 +46,26 @@ def is_lower_bound(figs: pd.DataFrame) -> pd.Series:
     return figs["measure"].fillna("").str.contains("lower bound") | printed.str.startswith(routemap.LOWER_BOUND_WORDS)
 
 
+YEARS_NOT_PRINTED = {
+    "ongoing": "wave {no} continues: {end} is the last year of the data, not an end",
+    "Years: the Soviet Union's war years": "the years of wave {no} ({start}\u2013{end}) are those of the war itself, "
+                                           "which its source names without printing either year",
+}
+"""Markers in a wave's ``note`` for years that no source prints, and how the waves table says so."""
+
+
+def years_caveats(t: pd.DataFrame | None = None) -> str:
+    """Sentences for the waves table: which waves' years are not printed by their source."""
+    t = timeline_data() if t is None else t
+    parts = []
+    for _, w in t[t["row_type"] == "wave"].sort_values("wave_no").iterrows():
+        note = str(w.get("note") or "")
+        for marker, text in YEARS_NOT_PRINTED.items():
+            if marker in note:
+                parts.append(text.format(no=int(w["wave_no"]), start=int(w["year_start"]), end=int(w["year_end"])))
+    return "; ".join(parts)
+
+
 def timeline_data() -> pd.DataFrame:
     waves = data.load("waves")
     figs = data.load("wave_figures")
@@ -56,7 +76,8 @@ def timeline_data() -> pd.DataFrame:
         "row_type": "wave", "wave_id": w["wave_id"], "wave_no": [nums[i] for i in w["wave_id"]],
         "name": w["name"], "year_start": w["year_start"], "year_end": w["year_end"],
         "direction": w["direction"], "driver": w["driver"], "colour": [cols[i] for i in w["wave_id"]],
-        "source_key": w["source_key"], "locator": w["locator"], "dates_source_key": w["dates_source_key"]})
+        "source_key": w["source_key"], "locator": w["locator"], "dates_source_key": w["dates_source_key"],
+        "note": w["note"]})
     f = evidence.drawable(mover_figures(figs)).copy()
     f["_o"] = f["wave_id"].map({k: i for i, k in enumerate(order)})
     f = f.sort_values(["_o", "id"])
