@@ -965,7 +965,7 @@ def narrow_heights(spec: MapSpec, extents, routes: pd.DataFrame, look: Look) -> 
     handles, labels, _ = legend_handles(routes, all(p.widths for p in spec.panels), look)
     room_pt = w * 72 - 3.2 * look.font - 6
     lines = sum(max(1, math.ceil(len(t) * 0.52 * look.font / room_pt)) for t in labels)
-    out.append((lines * 1.2 + len(labels) * LEGEND_LABELSPACING) * look.font / 72 + 0.05)
+    out.append((lines * 1.05 + len(labels) * LEGEND_LABELSPACING) * look.font / 72 + 0.05)
     return out
 
 
