@@ -68,7 +68,11 @@ class Look:
 
 NARROW_IN = 120 / 25.4
 """A paper edition narrower than this (120 mm) gets the narrow look."""
-NARROW_LOOK = Look(font=6.5, badge_r=4.4, narrow=True)
+NARROW_LOOK = Look(font=6.2, badge_r=4.0, narrow=True)
+
+
+NARROW_BADGE_FRACS = tuple(sorted((round(0.06 + 0.02 * i, 2) for i in range(45)), key=lambda f: (abs(f - 0.5), f)))
+"""Places along a route tried for its badge in the narrow look (every 2 % of its length, middle first)."""
 
 
 def map_look() -> Look:
@@ -239,21 +243,34 @@ def _k(v: float) -> str:
 LOWER_BOUND_WORDS = ("more than", "over ", "at least", "более", "свыше", "не менее")
 
 
-def magnitude_text(row) -> str:
-    """Label of a figure as the map prints it: '≥100,000 people', '60,000–70,000 people', '4,000 families'."""
+def _thousands(v: float) -> str:
+    """A count in the short form of the narrow look: '60 k' for an exact number of thousands
+    (nothing is rounded), the full number otherwise."""
+    return f"{v / 1e3:,.0f} k" if v >= 1e4 and v % 1000 == 0 else style.fmt_int(v)
+
+
+def magnitude_text(row, short: bool = False) -> str:
+    """Label of a figure as the map prints it: '≥100,000 people', '60,000–70,000 people', '4,000 families'.
+
+    ``short`` (the narrow look): persons without the word 'people' (the key says so) and exact
+    thousands as 'k': '≥100 k', '60–70 k', '65,202', '4,000 families'."""
     v, lo, hi = row.get("value"), row.get("value_low"), row.get("value_high")
     has = lambda x: x is not None and not pd.isna(x)  # noqa: E731
+    unit = row.get("unit")
+    fmt = _thousands if short and unit == "persons" else style.fmt_int
     if has(v):
-        txt = style.fmt_int(float(v))
+        txt = fmt(float(v))
     elif has(lo) and has(hi):
-        txt = f"{style.fmt_int(float(lo))}–{style.fmt_int(float(hi))}"
+        a, b = fmt(float(lo)), fmt(float(hi))
+        txt = f"{a[:-2]}–{b}" if a.endswith(" k") and b.endswith(" k") else f"{a}–{b}"
     else:
         return str(row.get("as_printed") or "")
     printed = str(row.get("as_printed") or "").lower()
     measure = str(row.get("measure") or "").lower()
     if "lower bound" in measure or printed.startswith(LOWER_BOUND_WORDS):
         txt = "≥" + txt
-    unit = row.get("unit")
+    if short and unit == "persons":
+        return txt
     return f"{txt} {'people' if unit == 'persons' else unit}"
 
 
@@ -295,6 +312,7 @@ def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFra
             "magnitude_id": r.magnitude_id if isinstance(r.magnitude_id, str) else None,
             "magnitude_value": mid, "magnitude_unit": mrow.get("unit"),
             "magnitude_label": magnitude_text(mrow) if mrow else None,
+            "magnitude_short": magnitude_text(mrow, short=True) if mrow else None,
             "line_width_pt": round(line_width(persons), 3),
             "colour": cols[r.wave_id], "source_key": r.source_key, "locator": r.locator,
         })
@@ -655,12 +673,14 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         for r in sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id)):
             fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
                            key=lambda f: (abs(f - 0.5), f))
-            art = placer.place_along(paths[r.route_id], r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
-                               own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
-                               others=np.vstack([inner[o] for o in inner if o != r.route_id] + [np.empty((0, 2))]),
-                               core=inner[r.route_id],
-                               fontweight="bold", color=rgb_darker(r.colour, 0.7),
-                               fontsize=look.font, zorder=8.5)
+            text = r.magnitude_short if look.narrow else r.magnitude_label
+            art = placer.place_along(paths[r.route_id], text, kind="figure", names=r.route_id, fracs=fracs,
+                                     own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
+                                     others=np.vstack([inner[o] for o in inner if o != r.route_id]
+                                                      + [np.empty((0, 2))]),
+                                     core=inner[r.route_id],
+                                     fontweight="bold", color=rgb_darker(r.colour, 0.7),
+                                     fontsize=look.font, zorder=8.5)
             # the figure in people names its row of wave_figures (the route's row where it has none)
             hotspots.tag(art, r.magnitude_id if isinstance(r.magnitude_id, str) and r.magnitude_id else r.route_id)
     # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
@@ -669,11 +689,16 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
     numbers = {}
     rad = look.badge_r * ppt
     wave_of = dict(zip(routes["route_id"], routes["wave_no"]))
-    for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
+    order = routes.sort_values(["wave_no", "route_id"])
+    if look.narrow:  # little room: the shortest routes, with the fewest places for a badge, first
+        blen = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
+        order = order.assign(_len=order["route_id"].map(blen)).sort_values(["_len", "route_id"], kind="mergesort")
+    for r in order.itertuples(index=False):
         p = paths[r.route_id]
         others = [inner[o] for o in inner if wave_of[o] != r.wave_no and len(inner[o])]
-        c, box = placer.badge_spot(p, rad, own=dense[r.route_id],
-                                   others=np.vstack(others) if others else None)
+        c, box = placer.badge_spot(p, rad, own=dense[r.route_id], others=np.vstack(others) if others else None,
+                                   fracs=NARROW_BADGE_FRACS if look.narrow else None,
+                                   gaps_mm=(0.2, 0.6, 1.0, 1.4, 1.8, 2.2, 2.5) if look.narrow else None)
         numbers[r.route_id] = c
         cd = to_data(c)
         rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
@@ -825,6 +850,8 @@ def legend_handles(routes: pd.DataFrame, widths: bool = True, look: Look | None 
                 Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none")]
     labels += ["town or city", "region (representative point)"]
     if widths and (routes["magnitude_unit"] == "persons").any():
+        if look.narrow:
+            head("Figures on the routes: people (k = thousand) unless a unit is given")
         head(f"Width: people moving, {LW_BASE:g} + {LW_SPAN:g}·√(n ÷ {style.fmt_int(V_REF)}) pt")
         for v in WIDTH_LEGEND_VALUES:
             handles.append(Line2D([], [], color="#444444", lw=line_width(v), solid_capstyle="butt"))
@@ -849,7 +876,7 @@ def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2, widths: bool = True, l
     handles, labels, heads = legend_handles(routes, widths, look)
     if look.narrow:
         room_pt = lax.figure.get_figwidth() * 72 - 2.6 * look.font - 0.6 * look.font - 6
-        chars = int(room_pt / (0.52 * look.font))
+        chars = int(room_pt / (0.6 * look.font))
         labels = [textwrap.fill(t, chars, break_long_words=False) for t in labels]
     leg = lax.legend(handles, labels, loc="upper left", ncol=ncol, fontsize=look.font, handlelength=2.6,
                      columnspacing=1.4, borderaxespad=0.0, frameon=False, labelspacing=LEGEND_LABELSPACING,
@@ -964,8 +991,8 @@ def narrow_heights(spec: MapSpec, extents, routes: pd.DataFrame, look: Look) -> 
         out.append((w - 0.32) * aspect + 0.16 + title)
     handles, labels, _ = legend_handles(routes, all(p.widths for p in spec.panels), look)
     room_pt = w * 72 - 3.2 * look.font - 6
-    lines = sum(max(1, math.ceil(len(t) * 0.52 * look.font / room_pt)) for t in labels)
-    out.append((lines * 1.05 + len(labels) * LEGEND_LABELSPACING) * look.font / 72 + 0.05)
+    lines = sum(max(1, math.ceil(len(t) * 0.6 * look.font / room_pt)) for t in labels)
+    out.append((lines * 1.15 + len(labels) * LEGEND_LABELSPACING) * look.font / 72 + 0.05)
     return out
 
 
@@ -1030,10 +1057,11 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     leg = draw_legend(lax, used, 1 if look.narrow else spec.legend_ncol,
                       widths=all(p.widths for p in spec.panels), look=look)
     if look.narrow:
-        leg.set_in_layout(False)  # its row is sized for it (narrow_heights); the maps keep their room
+        leg.set_in_layout(False)  # its row is sized for it (narrow_heights): the maps keep their room
     fig.suptitle(spec.title, fontsize=10, fontweight="bold", x=0.01, ha="left")
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
+    leg.set_in_layout(True)  # laid out: the export's tight box must hold the whole key
     results = [draw_routes(ax, bm, rts, t["gazetteer"], panel) for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn)]
     fig.geojson = map_geojson(fig, map_id, spec, bms, drawn, results, t["gazetteer"])
     return fig, plotted(used, t["wave_figures"], map_id)

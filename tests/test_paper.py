@@ -375,6 +375,10 @@ def test_a_route_map_in_one_column():
         legend_ax = [a for a in pf.fig.axes if a.get_label() == "legend"][0]
         map_ax = [a for a in pf.fig.axes if a.get_label() == "map"][0]
         assert legend_ax.get_position().y1 <= map_ax.get_position().y0  # the key is under the map
+        key = legend_ax.get_legend().get_window_extent(pf.fig.canvas.get_renderer()).transformed(
+            pf.fig.dpi_scale_trans.inverted())
+        assert any(b.x0 <= key.x0 and b.y0 <= key.y0 and key.x1 <= b.x1 and key.y1 <= b.y1 for b in boxes), \
+            "the key is cut off by the file's edge"
         gap = routemap.NARROW_LOOK.badge_r * 2 + labels.LabelPlacer.BADGE_GAPS_MM[-1] * 72 / 25.4
         assert _badges_on_their_routes(pf.fig, gap) == []
     finally:
