@@ -9,8 +9,10 @@ Drawing rules (the legend of every map states them):
 
 * **colour and number per wave** — waves are numbered in time order (:func:`wave_numbers`); each
   has a fixed colour (:data:`WAVE_PALETTE`, Okabe-Ito first, then Paul Tol's colour-blind-safe
-  "muted" set) and its number is printed in a circle on every route, so nothing depends on colour
-  alone;
+  "muted" set; defined in :mod:`kazdiaspora.style`) and its number is printed in a circle on every
+  route and on its key in the legend, so nothing depends on colour alone;
+* **one column** (a journal's 89 mm, :func:`map_look`): panels stacked, the key below in one
+  column, text 6.2 pt, smaller badges, shorter figures; names that find no free spot left out;
 * **line width from the figure** — :func:`line_width`: a route whose figure counts persons is drawn
   ``LW_BASE + LW_SPAN * sqrt(v / V_REF)`` points wide (``v`` = the printed value, or the mid-point of
   a printed range, capped at ``V_REF``); routes with no figure, or a figure in families or
