@@ -48,7 +48,7 @@ paper-figures: $(STAMP)
 # every figure's paper edition at both widths against the journal checks (not yet all passing: issue 16)
 paper-check: $(STAMP)
 	bash scripts/install-system-deps.sh paper
-	$(PY) -m pytest -p no:nbval -o addopts='' -m paper_all tests/test_paper.py
+	$(PY) -m pytest -p no:nbval -o addopts='' -m paper_all tests/test_paper.py tests/test_maps_geography.py
 
 sysdeps:
 	bash scripts/install-system-deps.sh test

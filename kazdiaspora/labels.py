@@ -358,7 +358,8 @@ class LabelPlacer:
     """Gaps (mm) between a badge and its line tried beside the line (after on the line itself)."""
 
     def badge_spot(self, line: np.ndarray, radius: float, own: np.ndarray | None = None,
-                   others: np.ndarray | None = None) -> tuple[np.ndarray, Box]:
+                   others: np.ndarray | None = None, fracs: tuple[float, ...] | None = None,
+                   gaps_mm: tuple[float, ...] | None = None) -> tuple[np.ndarray, Box]:
         """Centre and box of a round badge (``radius`` in display units) naming the polyline ``line``.
 
         Tried along the line at :data:`BADGE_FRACS`: on the line itself (unless the line is too short
@@ -367,7 +368,9 @@ class LabelPlacer:
         has no point of ``others`` (the lines the badge must not seem to name) nearer than ``own``
         (the badge's own line, default ``line``) wins; else the spot overlapping least. A line too short
         to carry the badge is also tried beyond its ends. The badge's box is not added to
-        :attr:`placed`: the caller draws it and then blocks it.
+        :attr:`placed`: the caller draws it and then blocks it. ``fracs``: other places along the
+        line to try, in order, and ``gaps_mm`` other gaps beside it, at most the largest of
+        :data:`BADGE_GAPS_MM` (a crowded map tries more).
         """
         line = np.asarray(line, dtype=float)
         own = _densify(line, self.px_per_pt) if own is None or len(own) < 2 else np.asarray(own)
@@ -396,8 +399,11 @@ class LabelPlacer:
         def unit(v):
             return v / max(np.hypot(*v), 1e-9)
 
-        dists = [radius + g / 25.4 * self.fig.dpi for g in self.BADGE_GAPS_MM]
-        for frac in self.BADGE_FRACS:
+        gaps = self.BADGE_GAPS_MM if gaps_mm is None else gaps_mm
+        if max(gaps) > max(self.BADGE_GAPS_MM):
+            raise ValueError(f"a badge gap of {max(gaps)} mm: at most {max(self.BADGE_GAPS_MM)} mm")
+        dists = [radius + g / 25.4 * self.fig.dpi for g in gaps]
+        for frac in (self.BADGE_FRACS if fracs is None else fracs):
             c = at(frac)
             d = unit(at(frac + 0.05) - at(frac - 0.05))
             nrm = np.array([-d[1], d[0]])

@@ -600,6 +600,7 @@ def legend_categories(fig) -> list[Category]:
     out = []
     for n, leg in enumerate(_legends(fig)):
         section = 0
+        marks = _key_marks(leg)
         for h, t in zip(leg.legend_handles, leg.texts):
             if h is None:
                 continue
@@ -614,7 +615,7 @@ def legend_categories(fig) -> list[Category]:
                 if mcolors.to_rgba(colour)[3] == 0:
                     colour = h.get_markeredgecolor()
                 hollow = has_marker and mcolors.to_rgba(h.get_markerfacecolor())[3] == 0
-                cues = ("line", str(marker) if has_marker else "", h.get_linestyle() if drawn_line else "",
+                cues = ("line", str(marker) if has_marker else "", _dash_cue(h) if drawn_line else "",
                         round(h.get_linewidth(), 1) if drawn_line else 0, round(h.get_markersize(), 1) if has_marker else 0,
                         (h.get_fillstyle(), hollow) if has_marker else "")
             elif isinstance(h, Patch):
@@ -632,7 +633,65 @@ def legend_categories(fig) -> list[Category]:
             rgba = mcolors.to_rgba(colour)
             if rgba[3] == 0:  # an entry with no mark at all (a note in the legend): not a category
                 continue
-            out.append(Category(t.get_text(), _blend(rgba)[:3], cues, (n, section)))
+            out.append(Category(t.get_text(), _blend(rgba)[:3], cues + marks.get(id(t), ()), (n, section)))
+    return out
+
+
+# What a legend key shows besides its colour, measured from what the key draws (maps: the dash
+# pattern of a line, the arrowhead and white core of a route kind, the numbered badge of a wave).
+def _dash_cue(line) -> tuple:
+    """A drawn line's style as a reader sees it: solid, or its dash pattern (pt, to 0.5 pt)."""
+    _, seq = getattr(line, "_unscaled_dash_pattern", (0, None))
+    if not seq:
+        return ("solid",)
+    return ("dashed",) + tuple(round(2 * float(x)) / 2 for x in seq)
+
+
+def _tone(colour) -> str:
+    """A mark's paint as a cue: none, white (L* at least 95) or ink (any other colour)."""
+    import matplotlib.colors as mcolors
+
+    rgba = mcolors.to_rgba(colour)
+    if rgba[3] == 0:
+        return "none"
+    return "white" if srgb_to_lab(np.array(_blend(rgba)[:3]))[0] >= 95 else "ink"
+
+
+def _mark_cue(a) -> tuple:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon
+    from matplotlib.text import Text
+
+    if isinstance(a, Text):
+        return ("text", a.get_text())
+    if isinstance(a, Line2D):
+        return ("line", len(a.get_xdata()), _dash_cue(a), _tone(a.get_color()))
+    if isinstance(a, Patch):
+        n = len(a.get_xy()) if isinstance(a, Polygon) else 0
+        return ("patch", type(a).__name__, n, _tone(a.get_facecolor()), a.get_hatch() or "")
+    return (type(a).__name__,)
+
+
+def _key_marks(leg) -> dict:
+    """id(label text) → the marks its key draws besides the legend handle (empty for the
+    standard keys, which draw only the handle)."""
+    from matplotlib.offsetbox import DrawingArea, OffsetBox, TextArea
+
+    handles = {id(h) for h in leg.legend_handles if h is not None}
+    out = {}
+
+    def walk(box):
+        kids = box.get_children()
+        if len(kids) == 2 and isinstance(kids[0], DrawingArea) and isinstance(kids[1], TextArea):
+            extra = sorted((_mark_cue(a) for a in kids[0].get_children() if id(a) not in handles), key=repr)
+            if extra:
+                out[id(kids[1]._text)] = (("marks",) + tuple(extra),)
+            return
+        for k in kids:
+            if isinstance(k, OffsetBox):
+                walk(k)
+
+    walk(leg._legend_handle_box)
     return out
 
 

@@ -9,8 +9,10 @@ Drawing rules (the legend of every map states them):
 
 * **colour and number per wave** — waves are numbered in time order (:func:`wave_numbers`); each
   has a fixed colour (:data:`WAVE_PALETTE`, Okabe-Ito first, then Paul Tol's colour-blind-safe
-  "muted" set) and its number is printed in a circle on every route, so nothing depends on colour
-  alone;
+  "muted" set; defined in :mod:`kazdiaspora.style`) and its number is printed in a circle on every
+  route and on its key in the legend, so nothing depends on colour alone;
+* **one column** (a journal's 89 mm, :func:`map_look`): panels stacked, the key below in one
+  column, text 6.2 pt, smaller badges, shorter figures; names that find no free spot left out;
 * **line width from the figure** — :func:`line_width`: a route whose figure counts persons is drawn
   ``LW_BASE + LW_SPAN * sqrt(v / V_REF)`` points wide (``v`` = the printed value, or the mid-point of
   a printed range, capped at ``V_REF``); routes with no figure, or a figure in families or
@@ -32,24 +34,10 @@ import pandas as pd
 from . import basemap, data, hotspots, style
 
 # ---------------------------------------------------------------------------------- constants
-WAVE_PALETTE = (
-    "#661100",  # 1 Tol brown
-    "#117733",  # 2 Tol green
-    "#D55E00",  # 3 Okabe-Ito vermillion
-    "#AA4499",  # 4 Tol purple
-    "#0072B2",  # 5 Okabe-Ito blue
-    "#882255",  # 6 Tol wine
-    "#009E73",  # 7 Okabe-Ito bluish green
-    "#999933",  # 8 Tol olive
-    "#332288",  # 9 Tol indigo
-    "#CC79A7",  # 10 Okabe-Ito reddish purple
-    "#44AA99",  # 11 Tol teal
-    "#56B4E9",  # 12 Okabe-Ito sky blue
-    "#A66F00",  # 13 Okabe-Ito orange, darkened (stands out on the light-orange provinces)
-    "#000000",  # 14 black
-)
-"""One colour per wave, assigned in time order (:func:`wave_colours`); no plain orange or yellow,
-which would vanish on the highlighted (light orange) provinces."""
+WAVE_PALETTE = style.WAVE_PALETTE
+"""One colour per wave (defined in :mod:`kazdiaspora.style`); the wave's number, on every route
+and in the legend's key, tells the waves apart where two colours look alike (greyscale, a
+colour-vision deficiency)."""
 
 LW_BASE = 1.2
 """Line width (pt) of a route carrying a figure of (almost) no persons: the start of the width scale."""
@@ -65,6 +53,34 @@ WIDTH_LEGEND_VALUES = (1_000, 10_000, 100_000, 300_000)
 FONT = 7.5
 """Text size (pt) of every label drawn on a map."""
 TEXT = "#222222"
+BADGE_R = 5.2
+"""Radius (pt) of the numbered wave badge on a route and in the legend."""
+
+
+@dataclass(frozen=True)
+class Look:
+    """Sizes of a map's text and marks, and its layout, in one edition (:func:`map_look`)."""
+
+    font: float = FONT
+    badge_r: float = BADGE_R
+    narrow: bool = False
+    """A narrow column (a journal's single column): panels stacked, the key below them in one
+    column, smaller text (at least 6 pt) and badges, crowded names left out."""
+
+
+NARROW_IN = 120 / 25.4
+"""A paper edition narrower than this (120 mm) gets the narrow look."""
+NARROW_LOOK = Look(font=6.2, badge_r=4.0, narrow=True)
+
+
+NARROW_BADGE_FRACS = tuple(sorted((round(0.06 + 0.02 * i, 2) for i in range(45)), key=lambda f: (abs(f - 0.5), f)))
+"""Places along a route tried for its badge in the narrow look (every 2 % of its length, middle first)."""
+
+
+def map_look() -> Look:
+    """The look of the edition being drawn: the book's, or the narrow one of a paper single column."""
+    e = style.edition()
+    return NARROW_LOOK if e.paper and e.width_in < NARROW_IN else Look()
 
 
 def rgb_darker(colour: str, f: float = 0.75) -> tuple[float, float, float]:
@@ -229,21 +245,34 @@ def _k(v: float) -> str:
 LOWER_BOUND_WORDS = ("more than", "over ", "at least", "более", "свыше", "не менее")
 
 
-def magnitude_text(row) -> str:
-    """Label of a figure as the map prints it: '≥100,000 people', '60,000–70,000 people', '4,000 families'."""
+def _thousands(v: float) -> str:
+    """A count in the short form of the narrow look: '60 k' for an exact number of thousands
+    (nothing is rounded), the full number otherwise."""
+    return f"{v / 1e3:,.0f} k" if v >= 1e4 and v % 1000 == 0 else style.fmt_int(v)
+
+
+def magnitude_text(row, short: bool = False) -> str:
+    """Label of a figure as the map prints it: '≥100,000 people', '60,000–70,000 people', '4,000 families'.
+
+    ``short`` (the narrow look): persons without the word 'people' (the key says so) and exact
+    thousands as 'k': '≥100 k', '60–70 k', '65,202', '4,000 families'."""
     v, lo, hi = row.get("value"), row.get("value_low"), row.get("value_high")
     has = lambda x: x is not None and not pd.isna(x)  # noqa: E731
+    unit = row.get("unit")
+    fmt = _thousands if short and unit == "persons" else style.fmt_int
     if has(v):
-        txt = style.fmt_int(float(v))
+        txt = fmt(float(v))
     elif has(lo) and has(hi):
-        txt = f"{style.fmt_int(float(lo))}–{style.fmt_int(float(hi))}"
+        a, b = fmt(float(lo)), fmt(float(hi))
+        txt = f"{a[:-2]}–{b}" if a.endswith(" k") and b.endswith(" k") else f"{a}–{b}"
     else:
         return str(row.get("as_printed") or "")
     printed = str(row.get("as_printed") or "").lower()
     measure = str(row.get("measure") or "").lower()
     if "lower bound" in measure or printed.startswith(LOWER_BOUND_WORDS):
         txt = "≥" + txt
-    unit = row.get("unit")
+    if short and unit == "persons":
+        return txt
     return f"{txt} {'people' if unit == 'persons' else unit}"
 
 
@@ -285,6 +314,7 @@ def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFra
             "magnitude_id": r.magnitude_id if isinstance(r.magnitude_id, str) else None,
             "magnitude_value": mid, "magnitude_unit": mrow.get("unit"),
             "magnitude_label": magnitude_text(mrow) if mrow else None,
+            "magnitude_short": magnitude_text(mrow, short=True) if mrow else None,
             "line_width_pt": round(line_width(persons), 3),
             "colour": cols[r.wave_id], "source_key": r.source_key, "locator": r.locator,
         })
@@ -520,6 +550,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
     to_disp = ax.transData.transform
     to_data = ax.transData.inverted().transform
     ppt = fig.dpi / 72.0
+    look = map_look()
     b = bends(list(routes["route_id"]), [s.split(" > ")[0] for s in routes["stops"]],
               [s.split(" > ")[-1] for s in routes["stops"]])
     pair_count: dict[tuple[str, str], int] = {}
@@ -632,6 +663,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         region = g.loc[p, "feature"] not in POINT_FEATURES
         placer.place(dx, dy, str(g.loc[p, "name_en"]), marker_r + 1.2, rings=panel.label_rings,
                      kind="region" if region else "town", names=p,
+                     fontsize=look.font,
                      fontstyle="italic" if region else "normal", zorder=8)
 
     # figures in people first, each beside its own route (the shortest routes, with the fewest
@@ -643,31 +675,38 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         for r in sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id)):
             fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
                            key=lambda f: (abs(f - 0.5), f))
-            art = placer.place_along(paths[r.route_id], r.magnitude_label, kind="figure", names=r.route_id, fracs=fracs,
-                               own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
-                               others=np.vstack([inner[o] for o in inner if o != r.route_id] + [np.empty((0, 2))]),
-                               core=inner[r.route_id],
-                               fontweight="bold", color=rgb_darker(r.colour, 0.7),
-                               zorder=8.5)
+            text = r.magnitude_short if look.narrow else r.magnitude_label
+            art = placer.place_along(paths[r.route_id], text, kind="figure", names=r.route_id, fracs=fracs,
+                                     own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
+                                     others=np.vstack([inner[o] for o in inner if o != r.route_id]
+                                                      + [np.empty((0, 2))]),
+                                     core=inner[r.route_id],
+                                     fontweight="bold", color=rgb_darker(r.colour, 0.7),
+                                     fontsize=look.font, zorder=8.5)
             # the figure in people names its row of wave_figures (the route's row where it has none)
             hotspots.tag(art, r.magnitude_id if isinstance(r.magnitude_id, str) and r.magnitude_id else r.route_id)
     # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
     # the line where the route is too short to carry it without hiding the line). A badge stays
     # within LabelPlacer.BADGE_GAPS_MM[-1] of its own line, and no line of another wave is nearer to it.
     numbers = {}
-    rad = 5.2 * ppt
+    rad = look.badge_r * ppt
     wave_of = dict(zip(routes["route_id"], routes["wave_no"]))
-    for r in routes.sort_values(["wave_no", "route_id"]).itertuples(index=False):
+    order = routes.sort_values(["wave_no", "route_id"])
+    if look.narrow:  # little room: the shortest routes, with the fewest places for a badge, first
+        blen = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
+        order = order.assign(_len=order["route_id"].map(blen)).sort_values(["_len", "route_id"], kind="mergesort")
+    for r in order.itertuples(index=False):
         p = paths[r.route_id]
         others = [inner[o] for o in inner if wave_of[o] != r.wave_no and len(inner[o])]
-        c, box = placer.badge_spot(p, rad, own=dense[r.route_id],
-                                   others=np.vstack(others) if others else None)
+        c, box = placer.badge_spot(p, rad, own=dense[r.route_id], others=np.vstack(others) if others else None,
+                                   fracs=NARROW_BADGE_FRACS if look.narrow else None,
+                                   gaps_mm=(0.2, 0.6, 1.0, 1.4, 1.8, 2.2, 2.5) if look.narrow else None)
         numbers[r.route_id] = c
         cd = to_data(c)
         rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
         circ = Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5)
         hotspots.tag(ax.add_patch(circ), r.route_id)  # the wave number names its route too
-        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=FONT,
+        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=look.font,
                 fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
         placer.placed.append(box)
         placer.labels.append({"text": str(r.wave_no), "kind": "badge", "names": r.route_id, "box": box,
@@ -690,7 +729,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
                 continue
             name = COUNTRY_SHORT.get(iso, str(rows.iloc[0]["name_en"])).upper()
             placer.place_in_polygon(_to_display_geom(geom, to_disp), name, kind="country", names=iso,
-                                    color="#6f6f6f", zorder=6.2)
+                                    color="#6f6f6f", zorder=6.2, fontsize=look.font)
     return {"placer": placer, "paths": paths, "segments": segments, "numbers": numbers, "stops": places}
 
 
@@ -739,13 +778,47 @@ class _ArrowHandler:
         return line
 
 
+class _WaveHandle:
+    """A legend entry for a wave: a line of its colour carrying its numbered badge, as on the map."""
+
+    def __init__(self, colour: str, number: int, font: float = FONT, badge_r: float = BADGE_R):
+        self.colour, self.number, self.font, self.badge_r = colour, number, font, badge_r
+
+
+class _WaveHandler:
+    def legend_artist(self, legend, orig, fontsize, handlebox):
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Circle
+        from matplotlib.text import Text
+
+        x0, y0 = handlebox.xdescent, handlebox.ydescent
+        w, h = handlebox.width, handlebox.height
+        y = y0 + h / 2
+        tr = handlebox.get_transform()
+        line = Line2D([x0, x0 + w], [y, y], color=orig.colour, lw=2.6, solid_capstyle="butt", transform=tr)
+        handlebox.add_artist(line)
+        r = orig.badge_r * 0.92  # the legend's rows are a little closer than the map's routes
+        cx = x0 + w / 2
+        handlebox.add_artist(Circle((cx, y), r, facecolor="white", edgecolor=orig.colour, linewidth=1.2,
+                                    transform=tr))
+        handlebox.add_artist(Text(cx, y, str(orig.number), ha="center", va="center_baseline",
+                                  fontsize=orig.font, fontweight="bold", color=rgb_darker(orig.colour, 0.8),
+                                  transform=tr))
+        return line
+
+
 KIND_LEGEND = {"flight": "flight from the homeland", "return": "return to Kazakhstan (white core)",
                "onward": "onward move within the diaspora"}
 MODE_LEGEND = {"unknown": "path not known: the line only joins the ends", "air": "by air", "sea": "by sea"}
 
 
-def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, list[str], list[int]]:
-    """Handles, labels and the indices of section headers of a map's legend."""
+def legend_handles(routes: pd.DataFrame, widths: bool = True, look: Look | None = None
+                   ) -> tuple[list, list[str], list[int]]:
+    """Handles, labels and the indices of section headers of a map's legend.
+
+    A wave's key is a line of its colour carrying its numbered badge, as every route of the wave
+    on the map does: the number, not the colour alone, tells the waves apart (in greyscale too)."""
+    look = look or map_look()
     from matplotlib.lines import Line2D
 
     blank = Line2D([], [], ls="none")
@@ -759,8 +832,8 @@ def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, lis
     head("Wave (its number is on each route)")
     waves = routes.drop_duplicates("wave_id").sort_values("wave_no")
     for w in waves.itertuples(index=False):
-        handles.append(Line2D([], [], color=w.colour, lw=2.6))
-        labels.append(f"{w.wave_no}  {w.wave_name}")
+        handles.append(_WaveHandle(w.colour, int(w.wave_no), look.font, look.badge_r))
+        labels.append(str(w.wave_name))
     head("Direction (the arrow points where people went)")
     for k in KINDS:
         if (routes["kind"] == k).any():
@@ -779,6 +852,8 @@ def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, lis
                 Line2D([], [], color=TEXT, marker="s", mfc="white", ms=5.2, ls="none")]
     labels += ["town or city", "region (representative point)"]
     if widths and (routes["magnitude_unit"] == "persons").any():
+        if look.narrow:
+            head("Figures on the routes: people (k = thousand) unless a unit is given")
         head(f"Width: people moving, {LW_BASE:g} + {LW_SPAN:g}·√(n ÷ {style.fmt_int(V_REF)}) pt")
         for v in WIDTH_LEGEND_VALUES:
             handles.append(Line2D([], [], color="#444444", lw=line_width(v), solid_capstyle="butt"))
@@ -788,16 +863,30 @@ def legend_handles(routes: pd.DataFrame, widths: bool = True) -> tuple[list, lis
     return handles, labels, heads
 
 
-def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2, widths: bool = True) -> None:
-    """Legend axes: waves (number, colour, name), direction, line styles, markers and the width scale."""
+LEGEND_LABELSPACING = 0.35
+"""Space between the legend's rows (x the font size); the wave badges need at least this."""
+
+
+def draw_legend(lax, routes: pd.DataFrame, ncol: int = 2, widths: bool = True, look: Look | None = None):
+    """Legend axes: waves (badge, colour, name), direction, line styles, markers and the width scale.
+
+    In the narrow look the entries are wrapped to the column's width (one column of keys)."""
+    import textwrap
+
+    look = look or map_look()
     lax.axis("off")
-    handles, labels, heads = legend_handles(routes, widths)
-    leg = lax.legend(handles, labels, loc="upper left", ncol=ncol, fontsize=FONT, handlelength=2.6,
-                     columnspacing=1.4, borderaxespad=0.0, frameon=False, labelspacing=0.35,
-                     handletextpad=0.6, handler_map={_ArrowHandle: _ArrowHandler()})
+    handles, labels, heads = legend_handles(routes, widths, look)
+    if look.narrow:
+        room_pt = lax.figure.get_figwidth() * 72 - 2.6 * look.font - 0.6 * look.font - 6
+        chars = int(room_pt / (0.6 * look.font))
+        labels = [textwrap.fill(t, chars, break_long_words=False) for t in labels]
+    leg = lax.legend(handles, labels, loc="upper left", ncol=ncol, fontsize=look.font, handlelength=2.6,
+                     columnspacing=1.4, borderaxespad=0.0, frameon=False, labelspacing=LEGEND_LABELSPACING,
+                     handletextpad=0.6, handler_map={_ArrowHandle: _ArrowHandler(), _WaveHandle: _WaveHandler()})
     for i in heads:
         leg.get_texts()[i].set_fontweight("bold")
     leg._legend_box.align = "left"
+    return leg
 
 
 def plotted(routes: pd.DataFrame, figures: pd.DataFrame, map_id: str) -> pd.DataFrame:
@@ -890,6 +979,25 @@ def map_geojson(fig, map_id: str, spec: MapSpec, bms: list, drawn: list, results
             "features": feats}
 
 
+def narrow_heights(spec: MapSpec, extents, routes: pd.DataFrame, look: Look) -> list[float]:
+    """Heights (in) of the rows of a map in the narrow look: each panel at its own shape across
+    the column (plus its title and tick labels), then the key in one column."""
+    from pyproj import Transformer
+
+    w = style.edition().width_in
+    out = []
+    for panel, extent in zip(spec.panels, extents):
+        xlim, ylim = basemap._frame(Transformer.from_crs("EPSG:4326", panel.crs, always_xy=True), extent)
+        aspect = abs(ylim[1] - ylim[0]) / abs(xlim[1] - xlim[0])
+        title = 2.6 * (look.font + 1) / 72 if panel.title and spec.layout != "single" else 0.0
+        out.append((w - 0.32) * aspect + 0.16 + title)
+    handles, labels, _ = legend_handles(routes, all(p.widths for p in spec.panels), look)
+    room_pt = w * 72 - 3.2 * look.font - 6
+    lines = sum(max(1, math.ceil(len(t) * 0.6 * look.font / room_pt)) for t in labels)
+    out.append((lines * 1.15 + len(labels) * LEGEND_LABELSPACING) * look.font / 72 + 0.05)
+    return out
+
+
 def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``.
 
@@ -905,39 +1013,57 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     if not len(mroutes):
         raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
     n = len(spec.panels)
-    fig = plt.figure(figsize=style.figsize(spec.height), layout="constrained")
-    if spec.layout == "inset":
+    look = map_look()
+    drawn = [panel_routes(mroutes, panel) for panel in spec.panels]
+    extents = [panel.extent or fit_extent(panel.crs, [x for v in rts["lons"] for x in v],
+                                          [y for v in rts["lats"] for y in v], panel.fit_margin)
+               for panel, rts in zip(spec.panels, drawn)]
+    used = pd.concat(drawn, ignore_index=True).drop_duplicates("route_id").sort_values("route_id")
+    if look.narrow:
+        # one column: the panels one under the other at their own shape, the key below them
+        heights = narrow_heights(spec, extents, used, look)
+        fig = plt.figure(figsize=(style.edition().width_in, sum(heights)), layout="constrained")
+        gs = fig.add_gridspec(n + 1, 1, height_ratios=heights)
+        axes = [fig.add_subplot(gs[i, 0], label="map") for i in range(n)]
+        lax = fig.add_subplot(gs[n, 0], label="legend")
+    elif spec.layout == "inset":
+        fig = plt.figure(figsize=style.figsize(spec.height), layout="constrained")
         gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 0.74], width_ratios=[1.15, 1.0])
         axes = [fig.add_subplot(gs[0, :], label="map"), fig.add_subplot(gs[1, 0], label="map")]
         lax = fig.add_subplot(gs[1, 1], label="legend")
     else:
+        fig = plt.figure(figsize=style.figsize(spec.height), layout="constrained")
         gs = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] * n + [spec.legend_ratio])
         axes = [fig.add_subplot(gs[i, 0], label="map") for i in range(n)]
         lax = fig.add_subplot(gs[n, 0], label="legend")
-    bms, drawn = [], []
+    bms = []
     # geopandas calls plt.draw() after each layer, which redraws the *current* figure: make a tiny
     # stand-in current while the base maps are drawn (about 3x faster), then close it
     stand_in = plt.figure(figsize=(0.2, 0.2))
-    for ax, panel in zip(axes, spec.panels):
-        rts = panel_routes(mroutes, panel)
-        extent = panel.extent or fit_extent(panel.crs, [x for v in rts["lons"] for x in v],
-                                            [y for v in rts["lats"] for y in v], panel.fit_margin)
+    for ax, panel, extent in zip(axes, spec.panels, extents):
         bm = basemap.draw_basemap(ax, extent=extent, crs=panel.crs, highlight_admin1=panel.highlight_admin1,
                                   highlight_countries=panel.highlight_countries, graticule_step=panel.graticule_step,
                                   admin1_borders=panel.admin1_borders,
-                                  aral=panel.aral, fontsize=FONT)
+                                  aral=panel.aral, fontsize=look.font)
         if panel.title and spec.layout != "single":
-            ax.set_title(panel.title, fontsize=FONT + 1, loc="left", fontweight="bold")
+            title = panel.title
+            if look.narrow:
+                import textwrap
+
+                title = textwrap.fill(title, int(fig.get_figwidth() * 72 / (0.56 * (look.font + 1))))
+            ax.set_title(title, fontsize=look.font + 1, loc="left", fontweight="bold")
         bms.append(bm)
-        drawn.append(rts)
     plt.close(stand_in)
     if spec.layout == "inset" and spec.inset_box:
         _inset_outline(axes[0], bms[0], spec.panels[1], "")
-    used = pd.concat(drawn, ignore_index=True).drop_duplicates("route_id").sort_values("route_id")
-    draw_legend(lax, used, spec.legend_ncol, widths=all(p.widths for p in spec.panels))
+    leg = draw_legend(lax, used, 1 if look.narrow else spec.legend_ncol,
+                      widths=all(p.widths for p in spec.panels), look=look)
+    if look.narrow:
+        leg.set_in_layout(False)  # its row is sized for it (narrow_heights): the maps keep their room
     fig.suptitle(spec.title, fontsize=10, fontweight="bold", x=0.01, ha="left")
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
+    leg.set_in_layout(True)  # laid out: the export's tight box must hold the whole key
     results = [draw_routes(ax, bm, rts, t["gazetteer"], panel) for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn)]
     fig.geojson = map_geojson(fig, map_id, spec, bms, drawn, results, t["gazetteer"])
     return fig, plotted(used, t["wave_figures"], map_id)

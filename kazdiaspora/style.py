@@ -34,6 +34,26 @@ LIGHT_GREY = "#d9d9d9"
 WATER = "#cfe3f0"
 LAND = "#f4f1ea"
 
+# One colour per wave of migration on the route maps (kazdiaspora.routemap), in time order.
+WAVE_PALETTE = (
+    "#661100",  # 1 Tol brown
+    "#117733",  # 2 Tol green
+    "#D55E00",  # 3 Okabe-Ito vermillion
+    "#AA4499",  # 4 Tol purple
+    "#0072B2",  # 5 Okabe-Ito blue
+    "#882255",  # 6 Tol wine
+    "#009E73",  # 7 Okabe-Ito bluish green
+    "#999933",  # 8 Tol olive
+    "#332288",  # 9 Tol indigo
+    "#CC79A7",  # 10 Okabe-Ito reddish purple
+    "#44AA99",  # 11 Tol teal
+    "#56B4E9",  # 12 Okabe-Ito sky blue
+    "#A66F00",  # 13 Okabe-Ito orange, darkened (stands out on the light-orange provinces)
+    "#000000",  # 14 black
+)
+"""One colour per wave, assigned in time order (:func:`kazdiaspora.routemap.wave_colours`); no plain orange or yellow,
+which would vanish on the highlighted (light orange) provinces."""
+
 # One colour and marker per kind of figure, used consistently in every chapter.
 KIND_STYLE = {
     "census": (OKABE_ITO["blue"], "o"),

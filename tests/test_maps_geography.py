@@ -327,3 +327,41 @@ def test_map_text_is_at_least_7_5_pt():
     leg = [tx for ax in fig.axes if ax.get_legend() for tx in ax.get_legend().get_texts() if tx.get_fontsize() < 7.5]
     plt.close(fig)
     assert not small and not leg, small
+
+
+# ------------------------------------------------------------------ the paper edition, one column
+@pytest.fixture(scope="module")
+def drawn_single_column():
+    """The maps as drawn for a journal's single column (89 mm, the narrow look of kazdiaspora.routemap)."""
+    from kazdiaspora import paper, style
+
+    paper.check_font()
+    t = rm.load_tables()
+    out = {}
+    with style.paper_edition(paper.width_mm("single") * paper.MM):
+        assert rm.map_look().narrow
+        for mid in MAP_IDS:
+            fig, _ = rm.draw_map(mid, t)
+            out[mid] = json.loads(json.dumps(fig.geojson))
+            plt.close(fig)
+    return out
+
+
+SINGLE_COLUMN_RULES = (test_label_boxes_pairwise_disjoint, test_every_country_label_inside_its_country,
+                       test_known_mistakes_of_country_labels_are_gone,
+                       test_every_figure_label_within_a_few_mm_of_its_own_route,
+                       test_every_badge_and_label_is_drawn_for_every_route,
+                       test_every_badge_beside_its_own_route_and_no_other_wave_nearer,
+                       test_drawn_route_goes_through_its_stops)
+
+
+@pytest.mark.paper_all
+@pytest.mark.parametrize("rule", SINGLE_COLUMN_RULES, ids=lambda f: f.__name__[5:])
+def test_single_column_maps_keep_the_rules_of_the_book_maps(rule, drawn_single_column, countries):
+    """Re-flowed for 89 mm, the maps keep every placement rule of the book's maps: no text over
+    another, country names inside their country, figures beside their own route, a badge on or
+    beside every route and no other wave nearer to it, routes through their stops."""
+    import inspect
+
+    args = {"drawn": drawn_single_column, "countries": countries}
+    rule(**{k: args[k] for k in inspect.signature(rule).parameters})
