@@ -357,7 +357,7 @@ def iran_community():
     def draw(ax, r, x, top=None):
         hotspots.row(ax, r.id)
         # shape and hue: kind; fill: status; shade: grade (the book's one grammar)
-        col, _ = style.KIND_STYLE[r.kind]
+        col, _ = evidence.KIND_STYLE[r.kind]
         grade = evidence.grade_of(r.source_key)
         if pd.notna(r.value_low) and pd.notna(r.value_high) and pd.isna(r.value):
             hi = min(r.value_high, top) if top else r.value_high
@@ -479,7 +479,7 @@ def iran_community():
     for a in (ax_p, ax_f):
         a.tick_params(labelbottom=False)
 
-    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, pop["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"))
@@ -579,7 +579,7 @@ def iran_returnees():
         ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
         for r in sub.itertuples():
             hotspots.row(ax, r.id)
-            col, _ = style.KIND_STYLE[r.kind]
+            col, _ = evidence.KIND_STYLE[r.kind]
             if r.span:
                 ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
             ax.plot(r.x, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 7))
@@ -614,7 +614,7 @@ def iran_returnees():
     if len(excluded):
         ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), 110),
                   transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
-    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, ret["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
@@ -802,7 +802,7 @@ def return_origin_shares():
     handles = [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
     handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none",
                           label="cross: probable error (a period share given as since 1991)"))
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
@@ -875,7 +875,7 @@ def return_cumulative():
     kinds = sorted(cum["kind"].unique())
     for k in kinds:
         g = cum[cum["kind"] == k]
-        col, _ = style.KIND_STYLE[k]
+        col, _ = evidence.KIND_STYLE[k]
         evidence.plot_marks(ax_a, g, size=5.5, zorder=3)
         for r in g[g["bound"] == "lower"].itertuples():
             lower_arrow(ax_a, r.x, r.value, col)
@@ -904,7 +904,7 @@ def return_cumulative():
                                  lw=0.8, zorder=1)), r.id)
     for r in arr.itertuples():
         hotspots.row(ax_b, r.id)
-        col, _ = style.KIND_STYLE[r.kind]
+        col, _ = evidence.KIND_STYLE[r.kind]
         ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
         ax_b.plot(r.x1, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 4.5))
     hotspots.done(ax_b)
@@ -919,12 +919,12 @@ def return_cumulative():
     ax_a.set_xlim(np.floor(float(cum["x"].min())) - 1, np.ceil(float(cum["x"].max())) + 1)
     ax_a.tick_params(labelbottom=False)
     shown = pd.concat([cum, arr])
-    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
     handles += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
                 Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
-                Line2D([], [], color=style.KIND_STYLE["official_statistics"][0], lw=2.2,
+                Line2D([], [], color=evidence.KIND_STYLE["official_statistics"][0], lw=2.2,
                        label="B: reported period (start to end)"),
                 Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
                       label="B: DERIVED difference (computed here)")]
@@ -1047,7 +1047,7 @@ def return_quotas_settlement():
     ax_p.set_xlabel("Year")
     shown = qa[~qa["role"].isin(list(QUOTA_STYLE))]
     handles = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
                 Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
@@ -1075,7 +1075,7 @@ def return_quotas_settlement():
     mg["x"] = [date_end_x(v) for v in mg["date_end"]]
     mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
     labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
-    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]],
+    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[evidence.KIND_STYLE[k][0] for k in mg["kind"]],
                            edgecolor="black", lw=0.5), list(mg["id"]))
     ax_m.set_yticks(range(len(mg)), [textwrap.fill(l, 24) for l in labels], fontsize=7.5)
     for i, v in enumerate(mg["value"]):

@@ -150,7 +150,7 @@ def waves_timeline():
         for off, (_, r) in zip(offs, grp.iterrows()):
             yy = row_of[wid] + off
             hotspots.row(ax2, r.id)
-            colour, marker = style.KIND_STYLE[r.kind]
+            colour, marker = evidence.KIND_STYLE[r.kind]
             kinds.append(r.kind)
             if pd.notna(r.value_low) and pd.notna(r.value_high):
                 ax2.plot([r.value_low, r.value_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt")
@@ -174,7 +174,7 @@ def waves_timeline():
     ax2.set_xticks([1e2, 1e4, 1e6], ["100", "10,000", "1 million"], fontsize=7.5)
     ax2.set_xlabel("People who moved (log scale)", fontsize=8.5)
     ax2.set_title("How many, by source", loc="left", fontsize=9)
-    handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5,
+    handles = [Line2D([], [], marker=evidence.KIND_STYLE[k][1], color=evidence.KIND_STYLE[k][0], ls="none", ms=5,
                       label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
     handles += [Line2D([], [], color=style.GREY, lw=1.6, label="printed range")]
     handles += evidence.legend_handles()
