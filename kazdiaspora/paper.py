@@ -367,7 +367,7 @@ def _leader_points(t, renderer, n: int = 40):
     if not t.get_text().strip():
         return None
     bb = _text_box(t, renderer)
-    x1, y1 = t._get_xy_display()
+    x1, y1 = t._get_position_xy(renderer)  # the annotated point
     x0, y0 = (bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2
     s = np.linspace(0, 1, n)
     pts = np.stack([x0 + (x1 - x0) * s, y0 + (y1 - y0) * s], axis=1)

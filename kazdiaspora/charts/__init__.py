@@ -11,3 +11,14 @@ def narrow_column() -> bool:
 
     e = style.edition()
     return e.paper and e.width_in * 25.4 < NARROW_COLUMN_MM
+
+
+def wrap_legend_labels(handles, width: int) -> list:
+    """The legend entries with their labels wrapped at ``width`` characters (for a narrow column)."""
+    import textwrap
+
+    for h in handles:
+        lab = h.get_label()
+        if lab and not lab.startswith("_"):
+            h.set_label("\n".join(textwrap.fill(line, width, break_long_words=False) for line in lab.split("\n")))
+    return handles

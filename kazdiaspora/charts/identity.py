@@ -551,6 +551,7 @@ def _aze_alt(d: pd.DataFrame) -> str:
 def azerbaijanis_by_source():
     d = azerbaijanis_plotted()
     n = len(d)
+    narrow = narrow_column()  # one journal column: row labels wrapped, people in thousands on the axis
     fig, ax = style.new_figure(0.42 * n + 1.2, layout="constrained")
     ys = []
     y = 0.0
@@ -577,14 +578,17 @@ def azerbaijanis_by_source():
             lab = f"{style.KIND_LABEL[r['kind']]}: {r['source_label']}"
         ev["marker"] = ">" if lb else marker
         ax.plot([r["value"]], [yy], zorder=3, label=lab, **ev)
-        ax.text(r["value"] + xmax * 0.015, yy, ("more than " if lb else "") + style.fmt_int(r["value"]),
-                va="center", ha="left", fontsize=8)
+        ax.annotate(("more than " if lb else "") + style.fmt_int(r["value"]), (r["value"], yy),
+                    xytext=(6, 0), textcoords="offset points", va="center", ha="left", fontsize=8)
     hotspots.done(ax)
-    ax.set_yticks(ys, [_row_label(r) for _, r in d.iterrows()], fontsize=7.5)
+    labels = [_row_label(r) for _, r in d.iterrows()]
+    if narrow:
+        labels = ["\n".join(wrap(line, 26) for line in lab.split("\n")) for lab in labels]
+    ax.set_yticks(ys, labels, fontsize=7.5)
     ax.invert_yaxis()
     ax.set_xlim(0, xmax)
     ax.xaxis.set_major_formatter(__import__("matplotlib.ticker", fromlist=["FuncFormatter"]).FuncFormatter(
-        lambda v, _: style.fmt_int(v)))
+        lambda v, _: (style.fmt_people(v) if narrow else style.fmt_int(v))))
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
     ax.set_xlabel("Azerbaijanis (persons)")

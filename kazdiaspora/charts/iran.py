@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .. import bib, data, evidence, hotspots, style
+from . import narrow_column, wrap_legend_labels
 from ..figures import register
 
 CHAPTER = "03_iran_and_return"
@@ -278,6 +279,13 @@ def lower_arrow(ax, x, y, color):
 def _excluded_note(rows: pd.DataFrame, what: str) -> str:
     parts = [f"\u2018{r.as_printed}\u2019 ({source_label(r.source_key)})" for r in rows.itertuples()]
     return f"Not plotted ({what}): " + "; ".join(parts)
+
+
+def _letter(i: int) -> str:
+    """a, b, ... z, aa, ab, ...: the key letter of the i-th label."""
+    import string
+
+    return string.ascii_lowercase[i] if i < 26 else _letter(i // 26 - 1) + string.ascii_lowercase[i % 26]
 
 
 def _legend_below(ax, handles, ncol: int):
@@ -567,8 +575,11 @@ def iran_returnees():
     ret["x"] = np.where(ret["span"], ret["x1"], ret["x0"] + 0.5)
     ret["x"] = ret["x"] + dodge(list(zip(ret["x"], ret["value"], ret["unit"], ret["span"])), 0.9)
 
-    fig, (ax_p, ax_f, ax_l) = style.new_figure(6.3, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.25, 1, 0.72]))
+    narrow = narrow_column()  # one journal column: labels, notes and the key wrapped shorter
+    wide_chars = 64 if narrow else 110
+    key_items: list[str] = []  # one column: the labels in full, under the legend
+    fig, (ax_p, ax_f, ax_l) = style.new_figure(7.6 if narrow else 6.3, nrows=3, layout="constrained",
+                                               gridspec_kw=dict(height_ratios=[1.25, 1, 1.45 if narrow else 0.72]))
     ax_f.sharex(ax_p)
     ax_p.tick_params(labelbottom=False)
     ax_l.axis("off")
@@ -600,28 +611,36 @@ def iran_returnees():
                 txt = (f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
                        + f" [{src_no[r.source_key]}]")
                 left = r.x > xmid
-                # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
-                hotspots.tag(ax.annotate(textwrap.fill(txt, 52 if len(g) > 1 else 30), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                if narrow:  # one column: the value and a letter; the rest of the label in the key below
+                    letter = _letter(len(key_items))
+                    key_items.append(f"({letter}) {txt}")
+                    txt, chars = f"{fmt_num(r.value)} ({letter})", 40
+                else:  # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
+                    chars = 52 if len(g) > 1 else 30
+                hotspots.tag(ax.annotate(textwrap.fill(txt, chars), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
                             ), r.id).set_in_layout(False)
         ytxt = ax.get_ylim()[1] / 1.25
         ax.text(b0 + 0.4, ytxt, textwrap.fill(
-            f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 46),
+            f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 30 if narrow else 46),
             fontsize=7.5, va="top", ha="left", color="black", style="italic")
     ax_f.set_xlim(float(ret["x0"].min()) - 1, b1 + 1)
     ax_f.set_xlabel("Year")
     if len(excluded):
-        ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), 110),
+        ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), wide_chars),
                   transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
     handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, ret["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
     handles.append(Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published"))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
-    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
-              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
+    notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
+    notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), wide_chars))
+    ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("Returnees from Iran to Kazakhstan, as printed by each source", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
     out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
@@ -866,8 +885,9 @@ def _cum_alt(d: pd.DataFrame) -> str:
 def return_cumulative():
     cum, excluded, arr = cumulative_data()
     der = derived_arrivals(cum)
+    narrow = narrow_column()  # one journal column: legend labels wrapped, the note under the legend
     fig, (ax_a, ax_b, ax_l) = style.new_figure(7.0, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.3, 1, 0.42]))
+                                               gridspec_kw=dict(height_ratios=[1.3, 1, 0.75 if narrow else 0.42]))
     ax_b.sharex(ax_a)
     ax_l.axis("off")
     off = cum[cum["kind"] == "official_statistics"]
@@ -891,7 +911,10 @@ def return_cumulative():
     ax_a.set_ylabel("Returnees since 1991 (persons)")
     ax_a.set_title("A. Cumulative returnees since 1991, all origins, each figure as printed", fontsize=9)
     ax_a.grid(axis="y")
-    if len(excluded):
+    if len(excluded) and narrow:
+        ax_l.text(0.0, 0.0, textwrap.fill(_excluded_note(excluded, "flagged as an error in the data"), 56),
+                  transform=ax_l.transAxes, fontsize=7.5, ha="left", va="bottom", color=style.GREY)
+    elif len(excluded):
         ax_a.text(0.99, 0.03, textwrap.fill(_excluded_note(excluded, "flagged as an error in the data"), 50),
                   transform=ax_a.transAxes, fontsize=7.5, ha="right", va="bottom", color=style.GREY)
 
@@ -928,6 +951,8 @@ def return_cumulative():
                        label="B: reported period (start to end)"),
                 Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
                       label="B: DERIVED difference (computed here)")]
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("The return of ethnic Kazakhs to Kazakhstan, 1991 to today", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, evidence, hotspots, paths, style, trace
+from . import narrow_column, wrap_legend_labels
 from ..figures import register
 from ..labels import place_labels  # noqa: F401  (used here and by the tests)
 
@@ -952,6 +953,12 @@ def diaspora_shares():
         *evidence.legend_handles(),
         Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                label="Derived (computed here)")]
-    axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
-                   edgecolor=style.LIGHT_GREY, framealpha=1)
+    if style.edition().paper:  # a journal's figure: the key under both panels, none of the data covered
+        if narrow_column():
+            wrap_legend_labels(hs, 30)
+        fig.legend(handles=hs, loc="outside lower center", ncols=2 if narrow_column() else 3, fontsize=7.5,
+                   frameon=False)
+    else:
+        axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
+                       edgecolor=style.LIGHT_GREY, framealpha=1)
     return fig, d

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, evidence, hotspots, routemap, style
+from . import narrow_column
 from ..figures import register
 
 CHAPTER = "02_waves_and_routes"
@@ -97,7 +98,8 @@ def waves_timeline():
     w = d[d.row_type == "wave"].reset_index(drop=True)
     f = d[d.row_type == "figure"]
     n = len(w)
-    fig = plt.figure(figsize=style.figsize(0.4 * n + 1.7), layout="constrained")
+    narrow = narrow_column()  # one journal column: names wrapped shorter, taller rows, upright early years
+    fig = plt.figure(figsize=style.figsize((0.5 if narrow else 0.4) * n + 1.7), layout="constrained")
     gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.24], wspace=0.02)
     ax0, ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     lax = fig.add_subplot(gs[1, :])
@@ -129,7 +131,10 @@ def waves_timeline():
                      color=style.GREY)
     ax0.set_xticks([1720, 1730], ["1720", "’30"])
     ax1.set_xticks([1900, 1930, 1960, 1990, 2020])
-    ax0.set_yticks(y, [f"{r.wave_no}  " + "\n".join(textwrap.wrap(r["name"], 30)) for _, r in w.iterrows()],
+    names_wrap = 22 if narrow else 30
+    if narrow:
+        ax0.tick_params(axis="x", labelrotation=90)
+    ax0.set_yticks(y, [f"{r.wave_no}  " + "\n".join(textwrap.wrap(r["name"], names_wrap)) for _, r in w.iterrows()],
                    fontsize=7.5, linespacing=1.0)
     ax1.set_yticks(y, [])
     ax1.spines["left"].set_visible(False)
