@@ -368,12 +368,14 @@ def _leader_points(t, renderer, n: int = 40):
         return None
     bb = _text_box(t, renderer)
     x1, y1 = t._get_position_xy(renderer)  # the annotated point
-    x0, y0 = (bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2
+    rx, ry = getattr(t, "_arrow_relpos", (0.5, 0.5))  # where on the text the line starts
+    x0, y0 = bb.x0 + bb.width * rx, bb.y0 + bb.height * ry
     s = np.linspace(0, 1, n)
     pts = np.stack([x0 + (x1 - x0) * s, y0 + (y1 - y0) * s], axis=1)
     # the part inside the annotation's own text and the last few points (the marker) are left out
     inside = (pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)
-    near_end = np.hypot(pts[:, 0] - x1, pts[:, 1] - y1) < 4 * t.figure.dpi / 72
+    shrink_b = float((t.arrowprops or {}).get("shrinkB", 2))  # points: the line stops short of the point
+    near_end = np.hypot(pts[:, 0] - x1, pts[:, 1] - y1) < max(shrink_b, 1.0) * t.figure.dpi / 72
     return pts[~inside & ~near_end]
 
 

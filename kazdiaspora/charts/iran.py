@@ -281,6 +281,10 @@ def _excluded_note(rows: pd.DataFrame, what: str) -> str:
     return f"Not plotted ({what}): " + "; ".join(parts)
 
 
+def wrap_text(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False))
+
+
 def _letter(i: int) -> str:
     """a, b, ... z, aa, ab, ...: the key letter of the i-th label."""
     import string
@@ -341,8 +345,14 @@ def iran_community():
     # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
     src_no = {k: i + 1 for i, k in enumerate(keys)}
-    fig, axes = style.new_figure(9.0, nrows=4, ncols=2, layout="constrained",
-                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2, 1.7], width_ratios=[5.0, 1.35]))
+    # one journal column: short lettered labels (value and letter) with the full labels in a key,
+    # event names on two lines, the key and the notes wrapped to the column
+    narrow = narrow_column()
+    key_items: list[str] = []
+    wide_chars = 64 if narrow else 110
+    fig, axes = style.new_figure(10.8 if narrow else 9.0, nrows=4, ncols=2, layout="constrained",
+                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.6, 3.3] if narrow else [3.2, 0.75, 2.2, 1.7],
+                                                  width_ratios=[5.0, 3.0 if narrow else 1.35]))
     ax_p, ax_u = axes[0]
     ax_f, ax_fu = axes[1]
     ax_e, ax_eu = axes[2]
@@ -406,17 +416,23 @@ def iran_community():
         else:
             t += f" \u00b7 {int(r.year_end)}"
         t += f" [{src_no[r.source_key]}]\n{r.scope}"
+        if narrow:
+            letter = _letter(len(key_items))
+            key_items.append(f"({letter}) " + " ".join(t.split()))
+            return f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''} ({letter})"
         return t
 
     for r, ly in zip(right.itertuples(), ys):
         an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(label_x, ly), fontsize=7.5, va="center",
                            ha="left", arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.5,
-                                                      shrinkA=0, shrinkB=4))
+                                                      shrinkA=0, relpos=(0, 0.5),
+                                                      # a lower bound's line stops above its arrow
+                                                      shrinkB=17 if r.bound == "lower" else 4))
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
-    for r in left.itertuples():
-        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(7, 0), textcoords="offset points",
-                           fontsize=7.5, va="center", ha="left")
+    for r in left.itertuples():  # (one column: left of the marker, clear of the lines on the right)
+        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(-7 if narrow else 7, 0), textcoords="offset points",
+                           fontsize=7.5, va="center", ha="right" if narrow else "left")
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
     ax_p.set_ylim(0, top)
@@ -435,7 +451,8 @@ def iran_community():
             txt = f"{fmt_num(r.value_low)}\u2013\n{fmt_num(r.value_high)}\n[{src_no[r.source_key]}]"
             ax_u.text(i, r.value_low - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
         else:
-            txt = fmt_num(r.value) + f" [{src_no[r.source_key]}]" + ("\nuncorro-\nborated" if r.uncorroborated else "")
+            txt = (fmt_num(r.value) + ("\n" if narrow else " ") + f"[{src_no[r.source_key]}]"
+                   + ("\nuncorro-\nborated" if r.uncorroborated else ""))
             ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
     hotspots.done(ax_u)
     ax_u.set_xlim(-0.6, len(und) - 0.4)
@@ -472,16 +489,17 @@ def iran_community():
         y = n - 1 - i
         ax_e.barh(y, max(r.x1 - r.x0, 0.6), left=r.x0, height=0.55, color=style.OKABE_ITO["blue"])
         yr = r.date[:4] + (f"–{r.date_end[:4]}" if isinstance(r.date_end, str) and r.date_end[:4] != r.date[:4] else "")
+        name = wrap_text(r.label, 24) if narrow else r.label
         if r.x0 < mid:
-            ax_e.text(r.x1 + 1, y, f"{yr}  {r.label}", fontsize=7.5, va="center", ha="left")
+            ax_e.text(r.x1 + 1, y, f"{yr}  {name}", fontsize=7.5, va="center", ha="left")
         else:
-            ax_e.text(r.x0 - 1, y, f"{r.label}  {yr}", fontsize=7.5, va="center", ha="right")
+            ax_e.text(r.x0 - 1, y, f"{name}  {yr}", fontsize=7.5, va="center", ha="right")
     hotspots.done(ax_e)
     ax_e.set_ylim(-0.7, n - 0.3)
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
     ax_e.set_title("C. Events (from the events table)", fontsize=9)
-    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 42)
+    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + (16 if narrow else 42))
     ax_e.set_xlabel("Year")
     ax_e.set_xticks([t for t in ax_e.get_xticks() if t <= x_last])
     for a in (ax_p, ax_f):
@@ -492,10 +510,14 @@ def iran_community():
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"))
     handles.append(Line2D([], [], ls="none", marker="$↑$", ms=7, color=style.GREY, label="↑: lower bound (‘more than’)"))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=2,
                 frameon=False, handletextpad=0.3, borderaxespad=0.0, labelspacing=0.3, columnspacing=1.2)
-    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
-              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
+    notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
+    notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()),
+                               wide_chars))
+    ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("The Kazakhs of Iran: how many, according to whom", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
 
