@@ -785,12 +785,16 @@ def return_origin_shares():
 
     # one small panel per country of origin, both kinds of share in it: the figures drawn with the
     # book's marks (kind, status, grade), the kind of share told by the line (solid or dashed)
-    fig = plt.figure(figsize=style.figsize(7.6), layout="constrained")
-    gs = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.78])
+    # one journal column: two panels a row (three rows), the key's labels and the notes wrapped
+    narrow = narrow_column()
+    ncol = 2 if narrow else 3
+    nrow = -(-len(ORIGINS) // ncol)
+    fig = plt.figure(figsize=style.figsize(9.6 if narrow else 7.6), layout="constrained")
+    gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [1.25 if narrow else 0.78])
     axes = []
     for i, o in enumerate(ORIGINS):
-        axes.append(fig.add_subplot(gs[i // 3, i % 3], sharex=axes[0] if axes else None))
-    ax_l = fig.add_subplot(gs[2, :])
+        axes.append(fig.add_subplot(gs[i // ncol, i % ncol], sharex=axes[0] if axes else None))
+    ax_l = fig.add_subplot(gs[nrow, :])
     ax_l.axis("off")
     series_style = {"origin_share_period": ("-", "share of the year\u2019s arrivals (year to date), NOT since 1991"),
                     "origin_share_cumulative": ("--", "share of ALL returnees since 1991 (cumulative)")}
@@ -814,9 +818,9 @@ def return_origin_shares():
         ax.set_title(ORIGIN_LABEL[o], fontsize=9)
         ax.grid(axis="y")
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}%")
-        if i % 3 == 0:
+        if i % ncol == 0:
             ax.set_ylabel("% of returnees")
-        if i < 3:
+        if i < len(ORIGINS) - ncol:
             ax.tick_params(labelbottom=False)
         bad = g[g["misreported"]]
         if len(bad):
@@ -827,7 +831,7 @@ def return_origin_shares():
                         arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.6))
     x0, x1 = float(d["x"].min()), float(d["x"].max())
     axes[0].set_xlim(np.floor(x0) - 0.5, np.ceil(x1) + 0.5)
-    for ax in axes[3:]:
+    for ax in axes[len(ORIGINS) - ncol:]:
         ax.set_xlabel("Date of the release")
     notes = []
     if len(excluded):
@@ -837,7 +841,7 @@ def return_origin_shares():
         notes.append("Listed by one source only, not drawn: " + ", ".join(
             f"{r.origin} {fmt_num(r.value)}% ({r.period})" for r in other.sort_values("id").itertuples()))
     if notes:
-        ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 105) for n in notes), transform=ax_l.transAxes,
+        ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 64 if narrow else 105) for n in notes), transform=ax_l.transAxes,
                   fontsize=7.5, va="bottom", ha="left", color=style.GREY)
     shown = d[~d["misreported"]]
     handles = [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
@@ -846,6 +850,8 @@ def return_origin_shares():
     handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
                 labelspacing=0.3, handletextpad=0.4)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
