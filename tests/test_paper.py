@@ -88,15 +88,23 @@ def _pdf_checks(path: Path, target_mm: float):
 
 
 def _pdf_content(raw: bytes) -> bytes:
-    """Every stream of a PDF, inflated where it is Flate-compressed."""
+    """Every stream of a PDF, inflated where it is Flate-compressed.
+
+    A stream is read by its /Length (direct, or an indirect ``n 0 R`` object), not up to the next
+    ``endstream``: compressed data may end in a carriage return, which a pattern would take for the
+    end-of-line before ``endstream`` (the content then fails to inflate and its text goes unseen)."""
     import zlib
 
+    lengths = {int(n): int(v) for n, v in re.findall(rb"(\d+) 0 obj\s*(\d+)\s*endobj", raw)}
     out = []
-    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+    for m in re.finditer(rb"/Length (\d+)(?: 0 R)?[^>]*>>\s*stream\r?\n", raw):
+        n = int(m.group(1))
+        length = lengths[n] if m.group(0).split(m.group(1), 1)[1].startswith(b" 0 R") else n
+        data = raw[m.end():m.end() + length]
         try:
-            out.append(zlib.decompress(m.group(1)))
+            out.append(zlib.decompress(data))
         except zlib.error:
-            out.append(m.group(1))
+            out.append(data)
     return b"\n".join(out)
 
 
