@@ -928,6 +928,8 @@ def save_bytes(pf: PaperFigure, box, fmt: str, part: str = "", dpi: int = TIFF_D
             warnings.filterwarnings("error", message=r"Glyph \d+ .* missing from font")
             if fmt in ("pdf", "svg", "eps"):
                 fig.savefig(buf, format=fmt, dpi=72, metadata=meta, bbox_inches=box, facecolor="white")
+                if fmt == "svg":  # matplotlib's hashed ids (clip paths, markers, hatches) numbered in order
+                    return figures.stable_svg_ids(buf.getvalue())
                 return _eps_comments(buf.getvalue(), pf, part) if fmt == "eps" else buf.getvalue()
             from PIL import Image, PngImagePlugin, TiffImagePlugin
 

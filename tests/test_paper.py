@@ -117,6 +117,10 @@ def _svg_checks(path: Path):
     assert "<metadata>" in text and "<dc:title>" in text and "CC BY 4.0" in text
     for m in re.findall(r"(?:fill-|stroke-)?opacity[:=]\s*\"?([\d.]+)", text):
         assert float(m) >= 1, f"{path.name}: opacity {m}"
+    # matplotlib's hashed ids (taken over float coordinates and object ids) are numbered in order,
+    # so that a second export writes the same bytes
+    hashed = [x for x in re.findall(r'id="[pmh]([0-9a-f]{10})"', text) if not x.isdigit()]
+    assert not hashed, f"{path.name}: hashed SVG ids {hashed[:3]}"
 
 
 def _eps_checks(path: Path):
