@@ -252,6 +252,28 @@ def _wrap_to(t, width_px: float, renderer, min_chars: int = 10) -> bool:
     return True
 
 
+def _collapse_if_empty(ax) -> None:
+    """An axes that only held a legend (axis off, nothing else drawn) gives its grid row up."""
+    if ax.axison or ax.get_legend() is not None:
+        return
+    if any(a.get_visible() for a in [*ax.texts, *ax.lines, *ax.patches, *ax.collections, *ax.images]):
+        return
+    ss = ax.get_subplotspec()
+    if ss is None:
+        return
+    gs = ss.get_gridspec()
+    rows = set(ss.rowspan)
+    others = [a for a in ax.figure.axes if a is not ax and a.get_subplotspec() is not None
+              and a.get_subplotspec().get_gridspec() is gs and rows & set(a.get_subplotspec().rowspan)]
+    if others:
+        return
+    ratios = list(gs.get_height_ratios() or [1] * gs.nrows)
+    for r in rows:
+        ratios[r] = 1e-3 * max(ratios)
+    gs.set_height_ratios(ratios)
+    ax.set_visible(False)
+
+
 def move_legends_below(fig) -> None:
     """An axes legend that sticks out of the column becomes a legend under the figure.
 
@@ -273,6 +295,7 @@ def move_legends_below(fig) -> None:
                   frameon=leg.get_frame_on(), handlelength=leg.handlelength,
                   markerscale=leg.markerscale, borderaxespad=0.3)
         leg.remove()
+        _collapse_if_empty(ax)
         new = fig.legend(handles, [p[0] for p in props], loc="outside lower center",
                          ncols=max(1, min(len(handles), 3)), **{k: v for k, v in kw.items() if v is not None})
         if ttext:
@@ -773,6 +796,7 @@ def render(fig_id: str, width: str | float = "single", grayscale: bool = False,
         figures.freeze_layout(fig)
         removed = getattr(fig, "_paper_removed_titles", []) + remove_titles(fig)
         fit_legends(fig)
+        pin_figure_legends(fig)
         flatten_alpha(fig)
         if grayscale:
             to_greyscale(fig)
@@ -782,6 +806,24 @@ def render(fig_id: str, width: str | float = "single", grayscale: bool = False,
     _TEXTS[fig_id] = {"caption": figures._text(spec.caption, data), "source_line": figures.source_line(spec, keys)}
     return PaperFigure(spec, fig, data, wmm, figures.source_line(spec, keys),
                        figures._text(spec.caption, data), removed)
+
+
+def pin_figure_legends(fig) -> None:
+    """Fix every figure legend where it is drawn, in the figure's own coordinates.
+
+    A figure legend is placed against the figure's box ("outside lower center"); saving a part
+    (``bbox_inches`` = the part's box) makes that box the part's, and the legend would move into
+    the part, on top of its panels. Anchored by its lower-left corner in figure coordinates, it
+    stays under the panels, in the part it belongs to."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for leg in fig.legends:
+        bb = leg.get_window_extent(renderer)
+        x, y = fig.transFigure.inverted().transform((bb.x0, bb.y0))
+        leg.borderaxespad = 0
+        leg.set_bbox_to_anchor((x, y), transform=fig.transFigure)
+        leg._loc = 3  # lower left
+    fig.canvas.draw()
 
 
 def _tight(fig):

@@ -375,3 +375,36 @@ def test_legend_keys_are_compared_within_themselves_and_fill_counts_as_a_cue():
     assert [c.label for c in cats] == ["full", "left", "dark", "almost as dark"]
     assert paper.distinctness(cats) == [c for c in paper.distinctness(cats) if c[:2] == ("dark", "almost as dark")]
     assert [c[:2] for c in paper.distinctness(cats)] == [("dark", "almost as dark")]
+
+
+def test_a_part_keeps_the_figure_legend_where_it_was_drawn():
+    """Saving the top part of a figure (bbox_inches = the part's box) must not pull a legend placed
+    under the figure into that part, on top of its panels: the legend's red keys are in the bottom
+    part only (without pin_figure_legends they are drawn in both)."""
+    import io
+
+    from PIL import Image
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import Bbox
+
+    def red_pixels(pin: bool) -> list[int]:
+        fig, _ = plt.subplots(2, 1, figsize=(3, 6), layout="constrained")
+        fig.legend(handles=[Line2D([], [], color="red", lw=4, label=f"entry {i}") for i in range(6)],
+                   loc="outside lower center")
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+        if pin:
+            paper.pin_figure_legends(fig)
+        out = []
+        for box in (Bbox([[0, 3], [3, 6]]), Bbox([[0, 0], [3, 3]])):
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=50, bbox_inches=box)
+            buf.seek(0)
+            a = np.asarray(Image.open(buf).convert("RGB")).astype(int)
+            out.append(int(((a[..., 0] > 200) & (a[..., 1] < 80) & (a[..., 2] < 80)).sum()))
+        plt.close(fig)
+        return out
+
+    top, bottom = red_pixels(pin=True)
+    assert top == 0 and bottom > 100
+    assert red_pixels(pin=False)[0] > 100  # what the pinning prevents
