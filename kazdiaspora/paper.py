@@ -8,10 +8,12 @@
 What makes them journal-clean:
 
 * the layout is drawn at the column width (89 mm single, 183 mm double, or any width in mm), not
-  scaled: the chart code reads the width from :func:`kazdiaspora.style.figsize`, and
+  scaled: the chart code reads the width from :func:`kazdiaspora.style.figsize` (and lays a chart
+  out again for one column where it needs to: :func:`kazdiaspora.charts.narrow_column`), and
   :func:`reflow` (called by :func:`kazdiaspora.figures.freeze_layout` before the layout is fixed)
-  leaves the title out and narrows legends that would not fit; the text keeps the book's sizes
-  (7 pt and more), so it is at least 6 pt at final size;
+  leaves the title out, sets text a size smaller in a column narrower than 120 mm (never below
+  6 pt), moves legends that stick out under the figure and narrows or wraps them; text is at
+  least 6 pt at final size;
 * no title and no source line inside the image: they go to the caption file;
 * text stays text: SVG ``<text>``, TrueType (Type 42) fonts embedded in PDF and EPS, no Type 3;
   one font, Liberation Sans (metric-compatible with Arial/Helvetica, SIL OFL), with DejaVu Sans as
