@@ -21,7 +21,9 @@ Data
 Grammar (one meaning per mark, in every figure)
 -----------------------------------------------
 * marker **shape** and hue: the kind of figure (census, official estimate, …), from
-  :data:`kazdiaspora.style.KIND_STYLE`;
+  :data:`KIND_STYLE` (the palette of :data:`kazdiaspora.style.KIND_STYLE`, with the lightness the
+  grammar needs: two kinds whose shapes are alike at legend size differ in lightness too, so that
+  they stay apart in greyscale and for the common colour-vision deficiencies);
 * marker **fill**: the status — filled = corroborated, half-filled = disputed, hollow =
   uncorroborated;
 * marker **shade**: the grade — full colour for A, lighter for B and C, palest for D;
@@ -39,7 +41,15 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import data
+from . import data, style
+
+# The kind of a figure: (colour, marker), used by every chart. Official statistics (a full
+# diamond) and scholarly estimates (a thin diamond) have shapes that look alike at legend size and
+# hues (Okabe-Ito blue and vermillion) of almost the same lightness (CIEDE2000 8 in greyscale):
+# official statistics are drawn in a darker blue (L* 31 instead of 46), so that the pair stays
+# more than 20 apart in greyscale and under protanopia, deuteranopia and tritanopia.
+KIND_STYLE = {**style.KIND_STYLE, "official_statistics": ("#004C77", "D")}
+KIND_LABEL = style.KIND_LABEL
 
 GRADES = ("A", "B", "C", "D")
 STATUSES = ("corroborated", "uncorroborated", "disputed", "probable_error", "excluded")
@@ -358,7 +368,7 @@ def mark(kind: str, grade: str | None, status: str, size: float = 6.5) -> dict:
 
     if status in NOT_DATA:
         raise EvidenceError(f"a {status} figure cannot be drawn as data")
-    colour, marker = style.KIND_STYLE.get(kind, (style.GREY, "o"))
+    colour, marker = KIND_STYLE.get(kind, (style.GREY, "o"))
     c = shade(colour, grade)
     edge = shade(colour, "A") if grade in ("A", "B") else shade(colour, "B")
     fill = _FILL.get(status, "full")  # derived values are drawn filled (they are labelled derived)
@@ -407,7 +417,7 @@ def kind_handles(kinds) -> list:
 
     hs = []
     for k in kinds:
-        c, m = style.KIND_STYLE[k]
+        c, m = KIND_STYLE[k]
         hs.append(Line2D([], [], ls="", marker=m, ms=7 if m != "*" else 9, mfc=c, mec="black", mew=0.4,
                          label=style.KIND_LABEL[k]))
     return hs

@@ -8,10 +8,12 @@
 What makes them journal-clean:
 
 * the layout is drawn at the column width (89 mm single, 183 mm double, or any width in mm), not
-  scaled: the chart code reads the width from :func:`kazdiaspora.style.figsize`, and
+  scaled: the chart code reads the width from :func:`kazdiaspora.style.figsize` (and lays a chart
+  out again for one column where it needs to: :func:`kazdiaspora.charts.narrow_column`), and
   :func:`reflow` (called by :func:`kazdiaspora.figures.freeze_layout` before the layout is fixed)
-  leaves the title out and narrows legends that would not fit; the text keeps the book's sizes
-  (7 pt and more), so it is at least 6 pt at final size;
+  leaves the title out, sets text a size smaller in a column narrower than 120 mm (never below
+  6 pt), moves legends that stick out under the figure and narrows or wraps them; text is at
+  least 6 pt at final size;
 * no title and no source line inside the image: they go to the caption file;
 * text stays text: SVG ``<text>``, TrueType (Type 42) fonts embedded in PDF and EPS, no Type 3;
   one font, Liberation Sans (metric-compatible with Arial/Helvetica, SIL OFL), with DejaVu Sans as
@@ -252,6 +254,28 @@ def _wrap_to(t, width_px: float, renderer, min_chars: int = 10) -> bool:
     return True
 
 
+def _collapse_if_empty(ax) -> None:
+    """An axes that only held a legend (axis off, nothing else drawn) gives its grid row up."""
+    if ax.axison or ax.get_legend() is not None:
+        return
+    if any(a.get_visible() for a in [*ax.texts, *ax.lines, *ax.patches, *ax.collections, *ax.images]):
+        return
+    ss = ax.get_subplotspec()
+    if ss is None:
+        return
+    gs = ss.get_gridspec()
+    rows = set(ss.rowspan)
+    others = [a for a in ax.figure.axes if a is not ax and a.get_subplotspec() is not None
+              and a.get_subplotspec().get_gridspec() is gs and rows & set(a.get_subplotspec().rowspan)]
+    if others:
+        return
+    ratios = list(gs.get_height_ratios() or [1] * gs.nrows)
+    for r in rows:
+        ratios[r] = 1e-3 * max(ratios)
+    gs.set_height_ratios(ratios)
+    ax.set_visible(False)
+
+
 def move_legends_below(fig) -> None:
     """An axes legend that sticks out of the column becomes a legend under the figure.
 
@@ -273,6 +297,7 @@ def move_legends_below(fig) -> None:
                   frameon=leg.get_frame_on(), handlelength=leg.handlelength,
                   markerscale=leg.markerscale, borderaxespad=0.3)
         leg.remove()
+        _collapse_if_empty(ax)
         new = fig.legend(handles, [p[0] for p in props], loc="outside lower center",
                          ncols=max(1, min(len(handles), 3)), **{k: v for k, v in kw.items() if v is not None})
         if ttext:
@@ -308,9 +333,42 @@ def wrap_wide_texts(fig) -> None:
         fig.canvas.draw()
 
 
+# In a column narrower than this, text is set smaller (never below MIN_TEXT_PT): the book's
+# sizes (7.5 to 10 pt) are chosen for 165 mm; 6 to 8 pt is what journals ask for in a column.
+NARROW_MM = 120.0
+NARROW_TEXT_FACTOR = 0.82
+MIN_TEXT_PT = 6.0
+
+
+def _smaller(size: float) -> float:
+    return max(MIN_TEXT_PT, round(size * NARROW_TEXT_FACTOR, 2))
+
+
+def shrink_text(fig) -> None:
+    """Every text of the figure at :data:`NARROW_TEXT_FACTOR` of its size, at least 6 pt: tick
+    labels, axis labels, titles, annotations, legends (their spacing follows their text)."""
+    from matplotlib.text import Text
+
+    ticks = set()
+    for ax in fig.axes:
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            for which, ticklist in (("major", axis.get_major_ticks()), ("minor", axis.get_minor_ticks())):
+                for tick in ticklist:
+                    ticks.update((id(tick.label1), id(tick.label2)))
+                if ticklist:
+                    ax.tick_params(axis=name, which=which, labelsize=_smaller(ticklist[0].label1.get_fontsize()))
+    for leg in _legends(fig):
+        leg._fontsize = _smaller(leg._fontsize)
+    for t in fig.findobj(Text):
+        if id(t) not in ticks:
+            t.set_fontsize(_smaller(t.get_fontsize()))
+
+
 def reflow(fig) -> None:
     """What :func:`kazdiaspora.figures.freeze_layout` does first in a paper edition."""
     fig._paper_removed_titles = remove_titles(fig)  # kept for the caption file and the tests
+    if style.edition().width_in < NARROW_MM * MM:
+        shrink_text(fig)
     move_legends_below(fig)
     wrap_wide_texts(fig)
     fit_legends(fig)
@@ -318,13 +376,45 @@ def reflow(fig) -> None:
     thin_ticks(fig)
 
 
+def _text_box(t, renderer):
+    """The box of a text's own glyphs (an annotation's leader line is not part of it)."""
+    from matplotlib.text import Text
+
+    return Text.get_window_extent(t, renderer)
+
+
+def _leader_points(t, renderer, n: int = 40):
+    """Points (display units) along the leader line of an annotation, from its text to its point."""
+    from matplotlib.text import Annotation
+
+    if not isinstance(t, Annotation) or t.arrow_patch is None or not t.arrow_patch.get_visible():
+        return None
+    if not t.get_text().strip():
+        return None
+    bb = _text_box(t, renderer)
+    x1, y1 = t._get_position_xy(renderer)  # the annotated point
+    rx, ry = getattr(t, "_arrow_relpos", (0.5, 0.5))  # where on the text the line starts
+    x0, y0 = bb.x0 + bb.width * rx, bb.y0 + bb.height * ry
+    s = np.linspace(0, 1, n)
+    pts = np.stack([x0 + (x1 - x0) * s, y0 + (y1 - y0) * s], axis=1)
+    # the part inside the annotation's own text and the last few points (the marker) are left out
+    inside = (pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)
+    shrink_b = float((t.arrowprops or {}).get("shrinkB", 2))  # points: the line stops short of the point
+    near_end = np.hypot(pts[:, 0] - x1, pts[:, 1] - y1) < max(shrink_b, 1.0) * t.figure.dpi / 72
+    return pts[~inside & ~near_end]
+
+
 def text_overlaps(fig, tol_pt: float = 0.5) -> list[tuple[str, str]]:
-    """Pairs of drawn texts whose boxes overlap by more than ``tol_pt`` points each way."""
+    """Pairs of drawn texts whose boxes overlap by more than ``tol_pt`` points each way, and texts
+    crossed by another annotation's leader line (reported as ``(annotation, text)``).
+
+    A text's box is the box of its glyphs: an annotation's leader line is checked on its own, as a
+    line, not as the rectangle it spans."""
     from matplotlib.text import Text
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes, names = [], []
+    boxes, names, leaders = [], [], []
     every_tick, drawn_tick = _tick_label_sets(fig)
     for t in fig.findobj(Text):
         if not t.get_visible() or not t.get_text().strip() or t.get_alpha() == 0:
@@ -333,15 +423,16 @@ def text_overlaps(fig, tol_pt: float = 0.5) -> list[tuple[str, str]]:
             continue
         if t.axes is not None and not t.axes.get_visible():
             continue
+        bb = _text_box(t, renderer)
         if t.axes is not None and t.get_clip_on() and t.get_clip_box() is not None:
-            bb, cb = t.get_window_extent(renderer), t.get_clip_box()
+            cb = t.get_clip_box()
             if bb.x1 < cb.x0 or bb.x0 > cb.x1 or bb.y1 < cb.y0 or bb.y0 > cb.y1:
                 continue
-        bb = t.get_window_extent(renderer)
         if bb.width <= 0 or bb.height <= 0:
             continue
         boxes.append((bb.x0, bb.y0, bb.x1, bb.y1))
         names.append(t.get_text().replace("\n", " ")[:40])
+        leaders.append(_leader_points(t, renderer))
     if not boxes:
         return []
     b = np.array(boxes) * 72 / fig.dpi
@@ -349,7 +440,18 @@ def text_overlaps(fig, tol_pt: float = 0.5) -> list[tuple[str, str]]:
     iy = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
     hit = (ix > tol_pt) & (iy > tol_pt)
     i, j = np.nonzero(np.triu(hit, 1))
-    return sorted({(names[a], names[c]) for a, c in zip(i, j)})
+    out = {(names[a], names[c]) for a, c in zip(i, j)}
+    for a, pts in enumerate(leaders):
+        if pts is None or not len(pts):
+            continue
+        p = pts * 72 / fig.dpi
+        for c in range(len(boxes)):
+            if c == a:
+                continue
+            x0, y0, x1, y1 = b[c] + np.array([tol_pt, tol_pt, -tol_pt, -tol_pt])
+            if ((p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)).any():
+                out.add((names[a], names[c]))
+    return sorted(out)
 
 
 # ------------------------------------------------------------------ colours: alpha, greyscale, vision
@@ -590,6 +692,17 @@ class Category:
     group: tuple = ()
 
 
+# Marker shapes a reader cannot be relied on to tell apart at the size of a legend key (about
+# 2 mm): a diamond and a thin diamond, a hexagon on its side and on its point, a circle and an
+# octagon. Two categories told apart only by such a pair must differ by their colour.
+SHAPE_FAMILIES = {"d": "D", "H": "h", "8": "o"}
+
+
+def shape_family(marker) -> str:
+    m = str(marker)
+    return SHAPE_FAMILIES.get(m, m)
+
+
 def legend_categories(fig) -> list[Category]:
     """The entries of every legend of a figure, with the colour and the shape/pattern of each."""
     import matplotlib.colors as mcolors
@@ -615,7 +728,7 @@ def legend_categories(fig) -> list[Category]:
                 if mcolors.to_rgba(colour)[3] == 0:
                     colour = h.get_markeredgecolor()
                 hollow = has_marker and mcolors.to_rgba(h.get_markerfacecolor())[3] == 0
-                cues = ("line", str(marker) if has_marker else "", _dash_cue(h) if drawn_line else "",
+                cues = ("line", shape_family(marker) if has_marker else "", _dash_cue(h) if drawn_line else "",
                         round(h.get_linewidth(), 1) if drawn_line else 0, round(h.get_markersize(), 1) if has_marker else 0,
                         (h.get_fillstyle(), hollow) if has_marker else "")
             elif isinstance(h, Patch):
@@ -744,6 +857,7 @@ def render(fig_id: str, width: str | float = "single", grayscale: bool = False,
         figures.freeze_layout(fig)
         removed = getattr(fig, "_paper_removed_titles", []) + remove_titles(fig)
         fit_legends(fig)
+        pin_figure_legends(fig)
         flatten_alpha(fig)
         if grayscale:
             to_greyscale(fig)
@@ -753,6 +867,24 @@ def render(fig_id: str, width: str | float = "single", grayscale: bool = False,
     _TEXTS[fig_id] = {"caption": figures._text(spec.caption, data), "source_line": figures.source_line(spec, keys)}
     return PaperFigure(spec, fig, data, wmm, figures.source_line(spec, keys),
                        figures._text(spec.caption, data), removed)
+
+
+def pin_figure_legends(fig) -> None:
+    """Fix every figure legend where it is drawn, in the figure's own coordinates.
+
+    A figure legend is placed against the figure's box ("outside lower center"); saving a part
+    (``bbox_inches`` = the part's box) makes that box the part's, and the legend would move into
+    the part, on top of its panels. Anchored by its lower-left corner in figure coordinates, it
+    stays under the panels, in the part it belongs to."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for leg in fig.legends:
+        bb = leg.get_window_extent(renderer)
+        x, y = fig.transFigure.inverted().transform((bb.x0, bb.y0))
+        leg.borderaxespad = 0
+        leg.set_bbox_to_anchor((x, y), transform=fig.transFigure)
+        leg._loc = 3  # lower left
+    fig.canvas.draw()
 
 
 def _tight(fig):
@@ -899,6 +1031,8 @@ def save_bytes(pf: PaperFigure, box, fmt: str, part: str = "", dpi: int = TIFF_D
             warnings.filterwarnings("error", message=r"Glyph \d+ .* missing from font")
             if fmt in ("pdf", "svg", "eps"):
                 fig.savefig(buf, format=fmt, dpi=72, metadata=meta, bbox_inches=box, facecolor="white")
+                if fmt == "svg":  # matplotlib's hashed ids (clip paths, markers, hatches) numbered in order
+                    return figures.stable_svg_ids(buf.getvalue())
                 return _eps_comments(buf.getvalue(), pf, part) if fmt == "eps" else buf.getvalue()
             from PIL import Image, PngImagePlugin, TiffImagePlugin
 

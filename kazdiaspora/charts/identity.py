@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import bib, data, evidence, hotspots, style
+from . import narrow_column
 from ..figures import freeze_layout, register
 from ..labels import boxes_overlap, spread_labels  # noqa: F401  (used here and by the tests)
 
@@ -381,6 +382,7 @@ def _kurultay_alt(d: pd.DataFrame) -> str:
           caption=_kurultay_caption, alt=_kurultay_alt)
 def kurultays_timeline():
     d = kurultays_plotted()
+    narrow = narrow_column()  # one journal column: label lines wrapped, more room above and below
     fig, ax = style.new_figure(3.0, layout="constrained")
     lo = int(np.floor(d["x"].min() / 5) * 5) - 1
     hi = int(np.ceil(d["x"].max() / 5) * 5) + 1
@@ -402,11 +404,13 @@ def kurultays_timeline():
         elif r["source_key"] != SEED_PAPER:
             what = "place, countries" if pd.notna(r["countries"]) else "place"
             lines.append(f"{what}: {source_label(r['source_key'])}")
+        if narrow:
+            lines = [wrap(line, 16) for line in lines]
         ax.text(r["x"], y * 0.6, "\n".join(lines), ha="center", va="bottom" if y > 0 else "top",
                 fontsize=7.5, linespacing=1.15,
                 fontstyle="normal" if seeded else "italic")
     hotspots.done(ax)
-    ax.set_ylim(-2.3, 2.5)
+    ax.set_ylim(*((-3.4, 3.6) if narrow else (-2.3, 2.5)))
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     _add_year_axis(ax, lo, hi, 5)
@@ -475,9 +479,16 @@ def survey_grid():
     ax.set_ylim(0, nq)
     ax.set_xticks([c + 0.5 for c in countries["col"]], countries["country"], fontsize=8.5, fontweight="bold")
     ax.xaxis.tick_top()
+    narrow = narrow_column()  # one journal column: questions wrapped shorter, country names slanted
     ax.set_yticks([nq - r + 0.5 for r in questions["row"]],
-                  [f"{r}. " + wrap(q, 46).replace("\n", "\n    ") for r, q in zip(questions["row"], questions["question"])],
+                  [f"{r}. " + wrap(q, 30 if narrow else 46).replace("\n", "\n    ")
+                   for r, q in zip(questions["row"], questions["question"])],
                   fontsize=7.5)
+    if narrow:
+        for t in ax.get_xticklabels():
+            t.set_rotation(45)
+            t.set_ha("left")
+            t.set_rotation_mode("anchor")
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
@@ -544,6 +555,7 @@ def _aze_alt(d: pd.DataFrame) -> str:
 def azerbaijanis_by_source():
     d = azerbaijanis_plotted()
     n = len(d)
+    narrow = narrow_column()  # one journal column: row labels wrapped, people in thousands on the axis
     fig, ax = style.new_figure(0.42 * n + 1.2, layout="constrained")
     ys = []
     y = 0.0
@@ -558,7 +570,7 @@ def azerbaijanis_by_source():
     seen = set()
     for (_, r), yy in zip(d.iterrows(), ys):
         hotspots.row(ax, hotspots.key(r))
-        colour, marker = style.KIND_STYLE[r["kind"]]
+        colour, marker = evidence.KIND_STYLE[r["kind"]]
         ev = evidence.mark(r["kind"], evidence.grade_of(r["source_key"]), evidence.rows().loc[r["id"], "status"], 8)
         lb = _is_lower_bound(r)
         ax.plot([0, r["value"]], [yy, yy], color=colour, linewidth=1, alpha=0.6, zorder=2)
@@ -569,14 +581,17 @@ def azerbaijanis_by_source():
             lab = f"{style.KIND_LABEL[r['kind']]}: {r['source_label']}"
         ev["marker"] = ">" if lb else marker
         ax.plot([r["value"]], [yy], zorder=3, label=lab, **ev)
-        ax.text(r["value"] + xmax * 0.015, yy, ("more than " if lb else "") + style.fmt_int(r["value"]),
-                va="center", ha="left", fontsize=8)
+        ax.annotate(("more than " if lb else "") + style.fmt_int(r["value"]), (r["value"], yy),
+                    xytext=(6, 0), textcoords="offset points", va="center", ha="left", fontsize=8)
     hotspots.done(ax)
-    ax.set_yticks(ys, [_row_label(r) for _, r in d.iterrows()], fontsize=7.5)
+    labels = [_row_label(r) for _, r in d.iterrows()]
+    if narrow:
+        labels = ["\n".join(wrap(line, 26) for line in lab.split("\n")) for lab in labels]
+    ax.set_yticks(ys, labels, fontsize=7.5)
     ax.invert_yaxis()
     ax.set_xlim(0, xmax)
     ax.xaxis.set_major_formatter(__import__("matplotlib.ticker", fromlist=["FuncFormatter"]).FuncFormatter(
-        lambda v, _: style.fmt_int(v)))
+        lambda v, _: (style.fmt_people(v) if narrow else style.fmt_int(v))))
     ax.xaxis.grid(True)
     ax.set_axisbelow(True)
     ax.set_xlabel("Azerbaijanis (persons)")

@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .. import bib, data, evidence, hotspots, style
+from . import narrow_column, wrap_legend_labels
 from ..figures import register
 
 CHAPTER = "03_iran_and_return"
@@ -280,6 +281,17 @@ def _excluded_note(rows: pd.DataFrame, what: str) -> str:
     return f"Not plotted ({what}): " + "; ".join(parts)
 
 
+def wrap_text(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(" ".join(str(text).split()), width, break_long_words=False))
+
+
+def _letter(i: int) -> str:
+    """a, b, ... z, aa, ab, ...: the key letter of the i-th label."""
+    import string
+
+    return string.ascii_lowercase[i] if i < 26 else _letter(i // 26 - 1) + string.ascii_lowercase[i % 26]
+
+
 def _legend_below(ax, handles, ncol: int):
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.16), ncol=ncol,
               frameon=False, handletextpad=0.4, columnspacing=1.0, borderaxespad=0)
@@ -333,8 +345,14 @@ def iran_community():
     # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
     src_no = {k: i + 1 for i, k in enumerate(keys)}
-    fig, axes = style.new_figure(9.0, nrows=4, ncols=2, layout="constrained",
-                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.2, 1.7], width_ratios=[5.0, 1.35]))
+    # one journal column: short lettered labels (value and letter) with the full labels in a key,
+    # event names on two lines, the key and the notes wrapped to the column
+    narrow = narrow_column()
+    key_items: list[str] = []
+    wide_chars = 64 if narrow else 110
+    fig, axes = style.new_figure(10.8 if narrow else 9.0, nrows=4, ncols=2, layout="constrained",
+                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.6, 3.3] if narrow else [3.2, 0.75, 2.2, 1.7],
+                                                  width_ratios=[5.0, 3.0 if narrow else 1.35]))
     ax_p, ax_u = axes[0]
     ax_f, ax_fu = axes[1]
     ax_e, ax_eu = axes[2]
@@ -357,7 +375,7 @@ def iran_community():
     def draw(ax, r, x, top=None):
         hotspots.row(ax, r.id)
         # shape and hue: kind; fill: status; shade: grade (the book's one grammar)
-        col, _ = style.KIND_STYLE[r.kind]
+        col, _ = evidence.KIND_STYLE[r.kind]
         grade = evidence.grade_of(r.source_key)
         if pd.notna(r.value_low) and pd.notna(r.value_high) and pd.isna(r.value):
             hi = min(r.value_high, top) if top else r.value_high
@@ -398,17 +416,23 @@ def iran_community():
         else:
             t += f" \u00b7 {int(r.year_end)}"
         t += f" [{src_no[r.source_key]}]\n{r.scope}"
+        if narrow:
+            letter = _letter(len(key_items))
+            key_items.append(f"({letter}) " + " ".join(t.split()))
+            return f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''} ({letter})"
         return t
 
     for r, ly in zip(right.itertuples(), ys):
         an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(label_x, ly), fontsize=7.5, va="center",
                            ha="left", arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.5,
-                                                      shrinkA=0, shrinkB=4))
+                                                      shrinkA=0, relpos=(0, 0.5),
+                                                      # a lower bound's line stops above its arrow
+                                                      shrinkB=17 if r.bound == "lower" else 4))
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
-    for r in left.itertuples():
-        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(7, 0), textcoords="offset points",
-                           fontsize=7.5, va="center", ha="left")
+    for r in left.itertuples():  # (one column: left of the marker, clear of the lines on the right)
+        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(-7 if narrow else 7, 0), textcoords="offset points",
+                           fontsize=7.5, va="center", ha="right" if narrow else "left")
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
     ax_p.set_ylim(0, top)
@@ -427,7 +451,8 @@ def iran_community():
             txt = f"{fmt_num(r.value_low)}\u2013\n{fmt_num(r.value_high)}\n[{src_no[r.source_key]}]"
             ax_u.text(i, r.value_low - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
         else:
-            txt = fmt_num(r.value) + f" [{src_no[r.source_key]}]" + ("\nuncorro-\nborated" if r.uncorroborated else "")
+            txt = (fmt_num(r.value) + ("\n" if narrow else " ") + f"[{src_no[r.source_key]}]"
+                   + ("\nuncorro-\nborated" if r.uncorroborated else ""))
             ax_u.text(i, r.value - top * 0.04, txt, ha="center", va="top", fontsize=7.5)
     hotspots.done(ax_u)
     ax_u.set_xlim(-0.6, len(und) - 0.4)
@@ -464,30 +489,35 @@ def iran_community():
         y = n - 1 - i
         ax_e.barh(y, max(r.x1 - r.x0, 0.6), left=r.x0, height=0.55, color=style.OKABE_ITO["blue"])
         yr = r.date[:4] + (f"–{r.date_end[:4]}" if isinstance(r.date_end, str) and r.date_end[:4] != r.date[:4] else "")
+        name = wrap_text(r.label, 24) if narrow else r.label
         if r.x0 < mid:
-            ax_e.text(r.x1 + 1, y, f"{yr}  {r.label}", fontsize=7.5, va="center", ha="left")
+            ax_e.text(r.x1 + 1, y, f"{yr}  {name}", fontsize=7.5, va="center", ha="left")
         else:
-            ax_e.text(r.x0 - 1, y, f"{r.label}  {yr}", fontsize=7.5, va="center", ha="right")
+            ax_e.text(r.x0 - 1, y, f"{name}  {yr}", fontsize=7.5, va="center", ha="right")
     hotspots.done(ax_e)
     ax_e.set_ylim(-0.7, n - 0.3)
     ax_e.set_yticks([])
     ax_e.spines["left"].set_visible(False)
     ax_e.set_title("C. Events (from the events table)", fontsize=9)
-    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + 42)
+    ax_p.set_xlim(float(min(ev["x0"].min(), dated["x0"].min())) - 3, label_x + (16 if narrow else 42))
     ax_e.set_xlabel("Year")
     ax_e.set_xticks([t for t in ax_e.get_xticks() if t <= x_last])
     for a in (ax_p, ax_f):
         a.tick_params(labelbottom=False)
 
-    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, pop["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"))
     handles.append(Line2D([], [], ls="none", marker="$↑$", ms=7, color=style.GREY, label="↑: lower bound (‘more than’)"))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=2,
                 frameon=False, handletextpad=0.3, borderaxespad=0.0, labelspacing=0.3, columnspacing=1.2)
-    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
-              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
+    notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
+    notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()),
+                               wide_chars))
+    ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("The Kazakhs of Iran: how many, according to whom", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
 
@@ -567,8 +597,11 @@ def iran_returnees():
     ret["x"] = np.where(ret["span"], ret["x1"], ret["x0"] + 0.5)
     ret["x"] = ret["x"] + dodge(list(zip(ret["x"], ret["value"], ret["unit"], ret["span"])), 0.9)
 
-    fig, (ax_p, ax_f, ax_l) = style.new_figure(6.3, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.25, 1, 0.72]))
+    narrow = narrow_column()  # one journal column: labels, notes and the key wrapped shorter
+    wide_chars = 64 if narrow else 110
+    key_items: list[str] = []  # one column: the labels in full, under the legend
+    fig, (ax_p, ax_f, ax_l) = style.new_figure(7.6 if narrow else 6.3, nrows=3, layout="constrained",
+                                               gridspec_kw=dict(height_ratios=[1.25, 1, 1.45 if narrow else 0.72]))
     ax_f.sharex(ax_p)
     ax_p.tick_params(labelbottom=False)
     ax_l.axis("off")
@@ -579,7 +612,7 @@ def iran_returnees():
         ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
         for r in sub.itertuples():
             hotspots.row(ax, r.id)
-            col, _ = style.KIND_STYLE[r.kind]
+            col, _ = evidence.KIND_STYLE[r.kind]
             if r.span:
                 ax.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2)
             ax.plot(r.x, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 7))
@@ -600,28 +633,36 @@ def iran_returnees():
                 txt = (f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
                        + f" [{src_no[r.source_key]}]")
                 left = r.x > xmid
-                # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
-                hotspots.tag(ax.annotate(textwrap.fill(txt, 52 if len(g) > 1 else 30), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                if narrow:  # one column: the value and a letter; the rest of the label in the key below
+                    letter = _letter(len(key_items))
+                    key_items.append(f"({letter}) {txt}")
+                    txt, chars = f"{fmt_num(r.value)} ({letter})", 40
+                else:  # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
+                    chars = 52 if len(g) > 1 else 30
+                hotspots.tag(ax.annotate(textwrap.fill(txt, chars), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
                             ), r.id).set_in_layout(False)
         ytxt = ax.get_ylim()[1] / 1.25
         ax.text(b0 + 0.4, ytxt, textwrap.fill(
-            f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 46),
+            f"No Iran-specific total after {int(b0) - 1}: Iran is counted within \u2018{lumped}\u2019", 30 if narrow else 46),
             fontsize=7.5, va="top", ha="left", color="black", style="italic")
     ax_f.set_xlim(float(ret["x0"].min()) - 1, b1 + 1)
     ax_f.set_xlabel("Year")
     if len(excluded):
-        ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), 110),
+        ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), wide_chars),
                   transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
-    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, ret["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
     handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
     handles.append(Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published"))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
-    ax_l.text(0.0, 0.0, textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), 110),
-              transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
+    notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
+    notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), wide_chars))
+    ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("Returnees from Iran to Kazakhstan, as printed by each source", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
     out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
@@ -744,12 +785,16 @@ def return_origin_shares():
 
     # one small panel per country of origin, both kinds of share in it: the figures drawn with the
     # book's marks (kind, status, grade), the kind of share told by the line (solid or dashed)
-    fig = plt.figure(figsize=style.figsize(7.6), layout="constrained")
-    gs = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.78])
+    # one journal column: two panels a row (three rows), the key's labels and the notes wrapped
+    narrow = narrow_column()
+    ncol = 2 if narrow else 3
+    nrow = -(-len(ORIGINS) // ncol)
+    fig = plt.figure(figsize=style.figsize(9.6 if narrow else 7.6), layout="constrained")
+    gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [1.25 if narrow else 0.78])
     axes = []
     for i, o in enumerate(ORIGINS):
-        axes.append(fig.add_subplot(gs[i // 3, i % 3], sharex=axes[0] if axes else None))
-    ax_l = fig.add_subplot(gs[2, :])
+        axes.append(fig.add_subplot(gs[i // ncol, i % ncol], sharex=axes[0] if axes else None))
+    ax_l = fig.add_subplot(gs[nrow, :])
     ax_l.axis("off")
     series_style = {"origin_share_period": ("-", "share of the year\u2019s arrivals (year to date), NOT since 1991"),
                     "origin_share_cumulative": ("--", "share of ALL returnees since 1991 (cumulative)")}
@@ -773,9 +818,9 @@ def return_origin_shares():
         ax.set_title(ORIGIN_LABEL[o], fontsize=9)
         ax.grid(axis="y")
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:g}%")
-        if i % 3 == 0:
+        if i % ncol == 0:
             ax.set_ylabel("% of returnees")
-        if i < 3:
+        if i < len(ORIGINS) - ncol:
             ax.tick_params(labelbottom=False)
         bad = g[g["misreported"]]
         if len(bad):
@@ -786,7 +831,7 @@ def return_origin_shares():
                         arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.6))
     x0, x1 = float(d["x"].min()), float(d["x"].max())
     axes[0].set_xlim(np.floor(x0) - 0.5, np.ceil(x1) + 0.5)
-    for ax in axes[3:]:
+    for ax in axes[len(ORIGINS) - ncol:]:
         ax.set_xlabel("Date of the release")
     notes = []
     if len(excluded):
@@ -796,15 +841,17 @@ def return_origin_shares():
         notes.append("Listed by one source only, not drawn: " + ", ".join(
             f"{r.origin} {fmt_num(r.value)}% ({r.period})" for r in other.sort_values("id").itertuples()))
     if notes:
-        ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 105) for n in notes), transform=ax_l.transAxes,
+        ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 64 if narrow else 105) for n in notes), transform=ax_l.transAxes,
                   fontsize=7.5, va="bottom", ha="left", color=style.GREY)
     shown = d[~d["misreported"]]
     handles = [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
     handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none",
                           label="cross: probable error (a period share given as since 1991)"))
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
                 labelspacing=0.3, handletextpad=0.4)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
@@ -866,8 +913,9 @@ def _cum_alt(d: pd.DataFrame) -> str:
 def return_cumulative():
     cum, excluded, arr = cumulative_data()
     der = derived_arrivals(cum)
+    narrow = narrow_column()  # one journal column: legend labels wrapped, the note under the legend
     fig, (ax_a, ax_b, ax_l) = style.new_figure(7.0, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.3, 1, 0.42]))
+                                               gridspec_kw=dict(height_ratios=[1.3, 1, 0.75 if narrow else 0.42]))
     ax_b.sharex(ax_a)
     ax_l.axis("off")
     off = cum[cum["kind"] == "official_statistics"]
@@ -875,7 +923,7 @@ def return_cumulative():
     kinds = sorted(cum["kind"].unique())
     for k in kinds:
         g = cum[cum["kind"] == k]
-        col, _ = style.KIND_STYLE[k]
+        col, _ = evidence.KIND_STYLE[k]
         evidence.plot_marks(ax_a, g, size=5.5, zorder=3)
         for r in g[g["bound"] == "lower"].itertuples():
             lower_arrow(ax_a, r.x, r.value, col)
@@ -891,7 +939,10 @@ def return_cumulative():
     ax_a.set_ylabel("Returnees since 1991 (persons)")
     ax_a.set_title("A. Cumulative returnees since 1991, all origins, each figure as printed", fontsize=9)
     ax_a.grid(axis="y")
-    if len(excluded):
+    if len(excluded) and narrow:
+        ax_l.text(0.0, 0.0, textwrap.fill(_excluded_note(excluded, "flagged as an error in the data"), 56),
+                  transform=ax_l.transAxes, fontsize=7.5, ha="left", va="bottom", color=style.GREY)
+    elif len(excluded):
         ax_a.text(0.99, 0.03, textwrap.fill(_excluded_note(excluded, "flagged as an error in the data"), 50),
                   transform=ax_a.transAxes, fontsize=7.5, ha="right", va="bottom", color=style.GREY)
 
@@ -904,7 +955,7 @@ def return_cumulative():
                                  lw=0.8, zorder=1)), r.id)
     for r in arr.itertuples():
         hotspots.row(ax_b, r.id)
-        col, _ = style.KIND_STYLE[r.kind]
+        col, _ = evidence.KIND_STYLE[r.kind]
         ax_b.plot([r.x0, r.x1], [r.value, r.value], color=col, lw=2.2, solid_capstyle="butt", zorder=3)
         ax_b.plot(r.x1, r.value, zorder=3, **evidence.mark(r.kind, evidence.grade_of(r.source_key), r.status, 4.5))
     hotspots.done(ax_b)
@@ -919,15 +970,17 @@ def return_cumulative():
     ax_a.set_xlim(np.floor(float(cum["x"].min())) - 1, np.ceil(float(cum["x"].max())) + 1)
     ax_a.tick_params(labelbottom=False)
     shown = pd.concat([cum, arr])
-    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
                                        grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
     handles += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
                 Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
-                Line2D([], [], color=style.KIND_STYLE["official_statistics"][0], lw=2.2,
+                Line2D([], [], color=evidence.KIND_STYLE["official_statistics"][0], lw=2.2,
                        label="B: reported period (start to end)"),
                 Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
                       label="B: DERIVED difference (computed here)")]
+    if narrow:
+        wrap_legend_labels(handles, 24)
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("The return of ethnic Kazakhs to Kazakhstan, 1991 to today", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
@@ -1047,7 +1100,7 @@ def return_quotas_settlement():
     ax_p.set_xlabel("Year")
     shown = qa[~qa["role"].isin(list(QUOTA_STYLE))]
     handles = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(style.KIND_STYLE).index))
+    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
     handles += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
                 Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
     handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
@@ -1075,7 +1128,7 @@ def return_quotas_settlement():
     mg["x"] = [date_end_x(v) for v in mg["date_end"]]
     mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
     labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
-    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[style.KIND_STYLE[k][0] for k in mg["kind"]],
+    hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[evidence.KIND_STYLE[k][0] for k in mg["kind"]],
                            edgecolor="black", lw=0.5), list(mg["id"]))
     ax_m.set_yticks(range(len(mg)), [textwrap.fill(l, 24) for l in labels], fontsize=7.5)
     for i, v in enumerate(mg["value"]):

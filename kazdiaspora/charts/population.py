@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import bib, data, evidence, hotspots, paths, style, trace
+from . import narrow_column, wrap_legend_labels
 from ..figures import register
 from ..labels import place_labels  # noqa: F401  (used here and by the tests)
 
@@ -279,7 +280,7 @@ def _evidence_of(r) -> tuple[str, str | None]:
 def _marker(ax, x, y, r, size=34, z=3):
     """One figure, drawn with the book's evidence grammar (shape = kind, fill = status, shade = grade)."""
     status, grade = _evidence_of(r)
-    m = style.KIND_STYLE.get(r["kind"], (style.GREY, "o"))[1]
+    m = evidence.KIND_STYLE.get(r["kind"], (style.GREY, "o"))[1]
     ms = math.sqrt(size) * (1.35 if m == "*" else 1.0)
     evidence.scatter_mark(ax, x, y, r["kind"], grade, status, size=ms, zorder=z)
 
@@ -295,7 +296,7 @@ def _people_axis(ax, axis="x"):
 
 def kind_offsets(kinds: list[str]) -> dict[str, float]:
     """Vertical offset of each kind's sub-lane within a country row (deterministic, centred, ±0.32)."""
-    ks = sorted(set(kinds), key=lambda k: list(style.KIND_STYLE).index(k))
+    ks = sorted(set(kinds), key=lambda k: list(evidence.KIND_STYLE).index(k))
     if len(ks) == 1:
         return {ks[0]: 0.0}
     step = 0.64 / (len(ks) - 1)
@@ -387,7 +388,7 @@ def population_sources_by_country():
     for _, r in d.iterrows():
         hotspots.row(ax, hotspots.key(r))
         y = r["row"] + offs[r["iso3"]][r["kind"]]
-        c, _m = style.KIND_STYLE[r["kind"]]
+        c, _m = evidence.KIND_STYLE[r["kind"]]
         if not math.isnan(r["value_low"]) or not math.isnan(r["value_high"]):
             lo = r["value_low"] if not math.isnan(r["value_low"]) else xmin
             ax.plot([lo, r["value_high"]], [y, y], color=c, lw=2, solid_capstyle="butt", zorder=2)
@@ -411,7 +412,7 @@ def population_sources_by_country():
     ax.set_xlabel("Kazakhs in the country (persons, log scale)")
     ax.set_title("How many Kazakhs? Current figures by host country and kind of source")
     from matplotlib.lines import Line2D
-    kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    kinds = sorted(d["kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
     hs = evidence.kind_handles(kinds)
     hs += evidence.legend_handles()
     hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
@@ -518,7 +519,7 @@ def census_series():
         ax.xaxis.set_tick_params(labelbottom=True)
     fig.supylabel("Kazakhs counted (persons)", fontsize=9)
     fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
-    kinds = sorted(d["kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    kinds = sorted(d["kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
     from matplotlib.lines import Line2D
     hs = evidence.kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")] \
         + evidence.legend_handles()
@@ -815,7 +816,7 @@ def diaspora_totals():
             ax.scatter([r["value"]], [i], s=60, marker=DERIVED_STYLE[1], facecolor="white", edgecolor="black",
                        linewidths=1.4, zorder=4)
             continue
-        c, _ = style.KIND_STYLE[r["kind"]]
+        c, _ = evidence.KIND_STYLE[r["kind"]]
         if not math.isnan(r["value_low"]):
             ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=2.5, zorder=2)
             for v in (r["value_low"], r["value_high"]):
@@ -835,7 +836,7 @@ def diaspora_totals():
     ax.set_xlabel("Kazakhs living outside Kazakhstan (persons)")
     fig.suptitle("All Kazakhs abroad: printed totals and derived sums", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
-    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
     hs = evidence.kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
@@ -946,7 +947,7 @@ def diaspora_shares():
                 ax.annotate(f"{r['value']:.0f}%", (r["value"], i), xytext=(7, 0), textcoords="offset points",
                             va="center", fontsize=7.5)
                 continue
-            c, _ = style.KIND_STYLE[r["kind"]]
+            c, _ = evidence.KIND_STYLE[r["kind"]]
             if not math.isnan(r["value_low"]):
                 ax.plot([r["value_low"], r["value_high"]], [i, i], color=c, lw=3, zorder=2)
                 for v in (r["value_low"], r["value_high"]):
@@ -970,11 +971,17 @@ def diaspora_shares():
         ax.set_title(title, fontsize=9, loc="right")
     fig.suptitle("Shares: printed by sources and derived from the data", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
-    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(style.KIND_STYLE).index(k))
+    kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
     hs = evidence.kind_handles(kinds) + [
         *evidence.legend_handles(),
         Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                label="Derived (computed here)")]
-    axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
-                   edgecolor=style.LIGHT_GREY, framealpha=1)
+    if style.edition().paper:  # a journal's figure: the key under both panels, none of the data covered
+        if narrow_column():
+            wrap_legend_labels(hs, 30)
+        fig.legend(handles=hs, loc="outside lower center", ncols=2 if narrow_column() else 3, fontsize=7.5,
+                   frameon=False)
+    else:
+        axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
+                       edgecolor=style.LIGHT_GREY, framealpha=1)
     return fig, d

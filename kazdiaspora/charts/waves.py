@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, evidence, hotspots, routemap, style
+from . import narrow_column
 from ..figures import register
 
 CHAPTER = "02_waves_and_routes"
@@ -118,7 +119,8 @@ def waves_timeline():
     w = d[d.row_type == "wave"].reset_index(drop=True)
     f = d[d.row_type == "figure"]
     n = len(w)
-    fig = plt.figure(figsize=style.figsize(0.4 * n + 1.7), layout="constrained")
+    narrow = narrow_column()  # one journal column: names wrapped shorter, taller rows, upright early years
+    fig = plt.figure(figsize=style.figsize((0.5 if narrow else 0.4) * n + 1.7), layout="constrained")
     gs = fig.add_gridspec(2, 3, width_ratios=[0.09, 0.52, 0.39], height_ratios=[1.0, 0.24], wspace=0.02)
     ax0, ax1, ax2 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     lax = fig.add_subplot(gs[1, :])
@@ -150,7 +152,10 @@ def waves_timeline():
                      color=style.GREY)
     ax0.set_xticks([1720, 1730], ["1720", "’30"])
     ax1.set_xticks([1900, 1930, 1960, 1990, 2020])
-    ax0.set_yticks(y, [f"{r.wave_no}  " + "\n".join(textwrap.wrap(r["name"], 30)) for _, r in w.iterrows()],
+    names_wrap = 22 if narrow else 30
+    if narrow:
+        ax0.tick_params(axis="x", labelrotation=90)
+    ax0.set_yticks(y, [f"{r.wave_no}  " + "\n".join(textwrap.wrap(r["name"], names_wrap)) for _, r in w.iterrows()],
                    fontsize=7.5, linespacing=1.0)
     ax1.set_yticks(y, [])
     ax1.spines["left"].set_visible(False)
@@ -171,7 +176,7 @@ def waves_timeline():
         for off, (_, r) in zip(offs, grp.iterrows()):
             yy = row_of[wid] + off
             hotspots.row(ax2, r.id)
-            colour, marker = style.KIND_STYLE[r.kind]
+            colour, marker = evidence.KIND_STYLE[r.kind]
             kinds.append(r.kind)
             if pd.notna(r.value_low) and pd.notna(r.value_high):
                 ax2.plot([r.value_low, r.value_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt")
@@ -195,7 +200,7 @@ def waves_timeline():
     ax2.set_xticks([1e2, 1e4, 1e6], ["100", "10,000", "1 million"], fontsize=7.5)
     ax2.set_xlabel("People who moved (log scale)", fontsize=8.5)
     ax2.set_title("How many, by source", loc="left", fontsize=9)
-    handles = [Line2D([], [], marker=style.KIND_STYLE[k][1], color=style.KIND_STYLE[k][0], ls="none", ms=5,
+    handles = [Line2D([], [], marker=evidence.KIND_STYLE[k][1], color=evidence.KIND_STYLE[k][0], ls="none", ms=5,
                       label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
     handles += [Line2D([], [], color=style.GREY, lw=1.6, label="printed range")]
     handles += evidence.legend_handles()
