@@ -279,10 +279,19 @@ def _all_ids():
     return sorted(figures.load_all())
 
 
+NOT_YET = {("diaspora-map", "single"): "its labels are placed by the chart's own code (charts/population.py) "
+                                       "and not yet re-flowed for 89 mm (book/paper_figures.md says so)"}
+"""Figure and width not delivered yet: expected to fail, and flagged when they start to pass."""
+
+
+def _cases():
+    return [pytest.param(f, w, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[f, w])) if (f, w) in NOT_YET
+            else pytest.param(f, w) for f in _all_ids() for w in ("single", "double")]
+
+
 @needs_font
 @pytest.mark.paper_all
-@pytest.mark.parametrize("width", ["single", "double"])
-@pytest.mark.parametrize("fid", _all_ids())
+@pytest.mark.parametrize("fid, width", _cases())
 def test_every_figure_at_both_widths(fid, width, tmp_path):
     """One figure at one width (reported one by one, the maps apart from the charts): it is
     delivered (in one file per format, or in parts of at most 170 mm), every file passes the file
@@ -464,8 +473,7 @@ def test_a_route_map_in_one_column():
 @pytest.mark.parametrize("fid", ROUTE_MAPS + (
     pytest.param("diaspora-map", marks=pytest.mark.xfail(strict=True, reason="single column: its labels are "
                  "placed by the chart's own code (charts/population.py), not yet re-flowed for 89 mm")),
-    pytest.param("scripts-map", marks=pytest.mark.xfail(strict=True, reason="single column: its legend title and "
-                 "spread labels (charts/identity.py) are not yet re-flowed for 89 mm"))))
+    "scripts-map"))
 def test_every_map_at_both_widths(fid, tmp_path):
     """Each map is delivered at both widths, every file passing the journal checks, with no
     overlapping text and every legend key distinct in greyscale and the three simulated
