@@ -54,11 +54,16 @@ sysdeps:
 	bash scripts/install-system-deps.sh test
 	bash scripts/install-system-deps.sh paper
 
+# nbval runs in a process of its own (pytest-xdist hands a notebook's cells to a worker in batches
+# and the kernel would be restarted between them), at the same time as the other tests on
+# $(TEST_JOBS) workers; its report is printed after theirs, and either failing fails `make test`.
+NBVAL_LOG := _build/nbval.log
 test: $(STAMP) sysdeps
-	# nbval first, in one process: pytest-xdist hands a notebook's cells to a worker in batches and
-	# the kernel would be restarted between them (later cells lose the names earlier ones defined)
-	bash scripts/offline.sh $(PY) -m pytest notebooks book/intro.ipynb
-	bash scripts/offline.sh $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup tests
+	@mkdir -p _build && rm -f $(NBVAL_LOG)
+	bash scripts/offline.sh bash -c '$(PY) -m pytest notebooks book/intro.ipynb > $(NBVAL_LOG) 2>&1 & nb=$$!; \
+	  $(PY) -m pytest -n $(TEST_JOBS) --durations=15 tests; t=$$?; wait $$nb; n=$$?; \
+	  echo "---- nbval: every cell of every notebook against its stored output ----"; cat $(NBVAL_LOG); \
+	  echo "make test: tests exit $$t, nbval exit $$n"; exit $$(( t != 0 || n != 0 ))'
 
 pdf: $(STAMP)
 	bash scripts/build_pdf.sh $(PY)

@@ -7,6 +7,7 @@ Works in a temporary copy of the repository (the working tree is not touched) an
 3. no-change rebuild: the same two commands again;
 4. one data file changed: a value in one table changed, the same two commands; which notebooks
    were re-executed is printed (it must be only those that read the file);
+6. what an author types: `make book` with nothing changed, and after one data file is edited;
 5. peak memory: the largest total resident memory of the build and all its child processes
    (kernels included), sampled from /proc every 0.1 s during steps 1-4.
 """
@@ -112,10 +113,25 @@ def main() -> int:
         onefile = t1 + t2
         reexecuted = [line.split()[1] for line in err.splitlines() if line.startswith("executed ")]
 
+        # what an author types: `make book` (the copy uses this environment's venv)
+        make = ["make", "-s", "book", f"VENV={Path(PY).parents[1]}"]
+        peak.run(make, repo, env)
+        t_make_nochange, _ = peak.run(make, repo, env)
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        rows[1][j] = rows[1][j] + " (second benchmark edit)"
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+        t_make_onefile, err = peak.run(make, repo, env)
+        reexecuted_make = [line.split()[1] for line in err.splitlines() if line.startswith("executed ")]
+
     print(f"pure notebook execution (serial): {t_exec:6.1f} s")
     print(f"clean build (execute + build):   {clean:6.1f} s  ({clean / t_exec:.2f} x execution; target <= 1.3)")
     print(f"no-change rebuild:               {nochange:6.1f} s  (target <= 3 s)")
     print(f"one data file changed:           {onefile:6.1f} s  ({CHANGED_FILE}; re-executed: {', '.join(reexecuted) or 'none'})")
+    print(f"make book, nothing changed:      {t_make_nochange:6.1f} s  (target <= 1.5 s)")
+    print(f"make book, one data file edited: {t_make_onefile:6.1f} s  (target <= 10 s; re-executed: "
+          f"{', '.join(reexecuted_make) or 'none'})")
     print(f"peak memory (build + kernels):   {peak.peak / 2**20:6.0f} MiB (target <= 1536 MiB)")
     return 0
 
