@@ -276,7 +276,7 @@ def derived_status(name: str, t: pd.DataFrame | None = None) -> dict[str, tuple[
         names = "; ".join(dict.fromkeys(bib.short_cite(k) for k in rows_by_id.loc[others, "source_key"]))
         orig = r.get("originator")
         if any(_same_originator(r, rows_by_id.loc[i]) for i in others):
-            out[r["id"]] = ("uncorroborated", f"Only repeats of the figure of the {orig} give it (also {names}): "
+            out[r["id"]] = ("uncorroborated", f"Only repeats of the figure of {orig} give it (also {names}): "
                                               "repeats of one figure are not counted as independent." + tail)
         else:
             out[r["id"]] = ("uncorroborated", f"{ENCYCLOPEDIAS_ONLY} (also {names}): encyclopedias repeat one "

@@ -84,6 +84,11 @@ def famine_estimates() -> pd.DataFrame:
     d = f[(f["wave_id"] == FAMINE_WAVE) & (f["unit"] == "persons") & (f["kind"] != "census")
           & ~f["measure"].str.lower().str.contains(NOT_AN_ESTIMATE, regex=True)].copy()
     d["what"] = ["deaths" if m.lower().startswith("deaths") else "flight" for m in d["measure"]]
+    # what the source's words say: a figure known only from a summary of the page is not "as printed"
+    from .evidence import NOT_IN_PASSAGE
+
+    d["printed"] = [f"\u2014 (not in the passage we could read; summarised as {p})" if NOT_IN_PASSAGE in (n or "")
+                    else p for p, n in zip(d["as_printed"], d["status_note"])]
     return d
 
 

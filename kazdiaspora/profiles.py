@@ -82,6 +82,9 @@ def _cell(x) -> str:
 def _year(y, period=None) -> str:
     """The reference year, 'c. 1990' where the row's period says the year is approximate."""
     if y is None or pd.isna(y):
+        # a period without a single year ('1960s', '1937-1943') is shown as the source gives it
+        if isinstance(period, str) and period.strip() and not period.strip().lower().startswith("undated"):
+            return _cell(period)
         return "undated"
     return ("c. " if data.year_is_approximate(period) else "") + str(int(y))
 

@@ -112,7 +112,7 @@ def test_derived_status_catches_false_notes():
             "status_note": [evidence.NO_OTHER_SOURCE + "."] * 4}
     t = pd.DataFrame({**base, "id": ["enc1", "enc2", "rel1", "rel2"], "value": [1000.0, 1000.0, 2000.0, 2000.0],
                       "source_key": ["wp_kazakhs_2015", "wp_kazakhs_mirror_2018", "askhat_grfdt", "irin_2003"],
-                      "originator": [None, None, "World Association of Kazakhs", "World Association of Kazakhs"]})
+                      "originator": [None, None, "the World Association of Kazakhs", "the World Association of Kazakhs"]})
     d = evidence.derived_status("population_estimates", t)
     assert d["enc1"][0] == "uncorroborated" and d["enc1"][1].startswith(evidence.ENCYCLOPEDIAS_ONLY)
     assert d["rel1"][0] == "uncorroborated" and d["rel1"][1].startswith("Only repeats of the figure of the World")

@@ -214,7 +214,10 @@ def test_profile_marks_an_approximate_year():
     """A year the source gives only as 'c. …' is shown as approximate, never as an exact year."""
     assert profiles._year(1990, "c. 1990 (factsheet)") == "c. 1990"
     assert profiles._year(2000, "2000 census") == "2000"
-    assert profiles._year(None, "c. 1990") == "undated"
+    assert profiles._year(None, "c. 1990") == "c. 1990"  # no single year: the period as printed
+    assert profiles._year(None, "1960s") == "1960s"
+    assert profiles._year(None, "undated (EN Wikipedia May 2015)") == "undated"
+    assert profiles._year(None, None) == "undated"
     pop = data.load("population_estimates")
     approx = pop[pop["period"].fillna("").str.lower().str.startswith("c.") & pop["year"].notna()]
     for r in approx.itertuples():

@@ -391,3 +391,14 @@ def test_famine_table_holds_every_estimate_the_prose_counts():
         missing = sorted(set(part["id"]) - ids)
         assert not missing, f"counted in the prose but missing from the table: {missing}"
     assert not table["measure"].str.lower().str.startswith("population of").any()
+
+
+def test_famine_table_does_not_call_a_summary_as_printed():
+    """A figure the passage we could read does not contain is not shown as printed in the famine table."""
+    from kazdiaspora import evidence, findings
+
+    d = findings.famine_estimates()
+    unread = d["status_note"].fillna("").str.contains(evidence.NOT_IN_PASSAGE, regex=False)
+    assert unread.any()
+    assert d.loc[unread, "printed"].str.startswith("\u2014 (not in the passage we could read").all()
+    assert (d.loc[~unread, "printed"] == d.loc[~unread, "as_printed"]).all()

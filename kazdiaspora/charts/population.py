@@ -483,8 +483,9 @@ def _approx_note() -> str:
           caption=lambda d: (
               f"Kazakhs counted by censuses and statistical offices, {_years(d)[0]}\u2013{_years(d)[1]}, in Kazakhstan "
               f"and {d['iso3'].nunique() - 1} host countries ({len(d)} figures). Each panel has its own vertical scale "
-              f"starting at zero; the line joins the census counts in time order (where one census year has several "
-              f"relayed counts, each is shown). Estimates of scholars, associations and politicians are left out, "
+              f"starting at zero; the line joins the census counts in time order. Where several sources relay the "
+              f"count of one census, only the counts of the best-graded sources are drawn. "
+              f"Estimates of scholars, associations and politicians are left out, "
               f"and so are counts of people born in Kazakhstan" + _approx_note() + "."),
           alt=lambda d: _census_alt(d))
 def census_series():
