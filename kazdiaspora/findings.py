@@ -147,7 +147,7 @@ def key_numbers() -> dict[str, Number]:
     # 6. Iran: the community's size, and the returnees of the 1990s.
     iran = data.load("iran")
     pers = iran[(iran["series"] == "population") & (iran["unit"] == "persons") & iran["value"].notna()
-                & iran["year_end"].notna() & (iran["source_key"] != "seed_iran_kazakhs")]
+                & iran["year_end"].notna() & (iran["source_key"] != "iran_kazakhs_article")]
     out["iran_low"], out["iran_high"] = _span(pers.assign(value_low=pd.NA, value_high=pd.NA), "iran")
     ret = iran[(iran["series"] == "returnees") & iran["value"].notna() & (iran["year_start"] < iran["year_end"])]
     r = ret.sort_values("year_end").iloc[-1]

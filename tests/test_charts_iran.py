@@ -82,7 +82,7 @@ def test_persons_and_families_kept_apart(rendered):
     d = rendered["iran-community"].data
     assert set(d.loc[d["layer"] == "population", "unit"]) == {"persons", "families"}
     # the article's figures carry their status: one source only is flagged in the plotted data
-    seed = d[(d["source_key"] == "seed_iran_kazakhs") & (d["layer"] == "population")]
+    seed = d[(d["source_key"] == "iran_kazakhs_article") & (d["layer"] == "population")]
     assert seed["uncorroborated"].any()
     assert (seed["uncorroborated"] == (seed["status"] == "uncorroborated")).all()
 

@@ -292,7 +292,7 @@ def _reader_texts() -> dict[str, str]:
 
 
 def _without_keys(text: str) -> str:
-    """Source keys (``seed_iran_kazakhs``) are identifiers, not words shown as prose."""
+    """Source keys (``seed_like_key``) are identifiers, not words shown as prose."""
     return re.sub(r"\b\w*_\w+\b", " ", text)
 
 
@@ -377,7 +377,7 @@ def test_no_working_vocabulary_in_downloads():
 def test_vocabulary_checker_catches_working_words():
     assert WORKING_WORDS.search(_without_keys("as the seed paper says"))
     assert WORKING_WORDS.search(_without_keys("Research pack tier D"))
-    assert not WORKING_WORDS.search(_without_keys("{cite:p}`seed_iran_kazakhs` the seeded bread"))
+    assert not WORKING_WORDS.search(_without_keys("{cite:p}`seed_like_key` the seeded bread"))
 
 
 def test_famine_table_holds_every_estimate_the_prose_counts():

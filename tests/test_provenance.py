@@ -16,7 +16,7 @@ from kazdiaspora import data, paths
 SHARED = paths.ROOT.parent / "shared"
 SEEDS = {
     "askhat_grfdt": "001_",
-    "seed_iran_kazakhs": "000_",
+    "iran_kazakhs_article": "000_",
     "ehistory_azerbaijanis": "002_",
     "batayeva_oppression": "003_",
 }

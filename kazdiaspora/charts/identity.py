@@ -96,7 +96,7 @@ def wrap(text: str, width: int) -> str:
 SOURCE_LABELS = {
     "ehistory_azerbaijanis": "e-history.kz portal (page on Azerbaijanis in Kazakhstan)",
     "gh_kz_census_script": "anonymous census data script",
-    "seed_iran_kazakhs": "article on the Kazakhs of Iran",
+    "iran_kazakhs_article": "article on the Kazakhs of Iran",
     "wp_azerbaijanis_kz": "English Wikipedia",
     "wp_zhanaozen": "English Wikipedia",
 }
