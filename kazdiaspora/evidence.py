@@ -21,9 +21,8 @@ Data
 Grammar (one meaning per mark, in every figure)
 -----------------------------------------------
 * marker **shape** and hue: the kind of figure (census, official estimate, …), from
-  :data:`KIND_STYLE` (the palette of :data:`kazdiaspora.style.KIND_STYLE`, with the lightness the
-  grammar needs: two kinds whose shapes are alike at legend size differ in lightness too, so that
-  they stay apart in greyscale and for the common colour-vision deficiencies);
+  :data:`kazdiaspora.style.KIND_STYLE` (two kinds whose shapes are alike at legend size differ in
+  lightness too, so that they stay apart in greyscale and for the common colour-vision deficiencies);
 * marker **fill**: the status — filled = corroborated, half-filled = disputed, hollow =
   uncorroborated;
 * marker **shade**: the grade — full colour for A, lighter for B and C, palest for D;
@@ -43,12 +42,8 @@ import pandas as pd
 
 from . import data, style
 
-# The kind of a figure: (colour, marker), used by every chart. Official statistics (a full
-# diamond) and scholarly estimates (a thin diamond) have shapes that look alike at legend size and
-# hues (Okabe-Ito blue and vermillion) of almost the same lightness (CIEDE2000 8 in greyscale):
-# official statistics are drawn in a darker blue (L* 31 instead of 46), so that the pair stays
-# more than 20 apart in greyscale and under protanopia, deuteranopia and tritanopia.
-KIND_STYLE = {**style.KIND_STYLE, "official_statistics": ("#004C77", "D")}
+# The kind of a figure: (colour, marker), used by every chart; the palette lives in kazdiaspora.style.
+KIND_STYLE = style.KIND_STYLE
 KIND_LABEL = style.KIND_LABEL
 
 GRADES = ("A", "B", "C", "D")
@@ -269,7 +264,7 @@ def derived_status(name: str, t: pd.DataFrame | None = None) -> dict[str, tuple[
         if co[r["id"]]:
             out[r["id"]] = ("corroborated", same_figure_note(rows_by_id.loc[co[r["id"]], "source_key"]) + tail)
             continue
-        others = [i for i in same[r["id"]]]
+        others = same[r["id"]]
         if not others:
             out[r["id"]] = ("uncorroborated", NO_OTHER_SOURCE + "." + tail)
             continue

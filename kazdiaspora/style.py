@@ -54,12 +54,17 @@ WAVE_PALETTE = (
 """One colour per wave, assigned in time order (:func:`kazdiaspora.routemap.wave_colours`); no plain orange or yellow,
 which would vanish on the highlighted (light orange) provinces."""
 
-# One colour and marker per kind of figure, used consistently in every chapter.
+# One colour and marker per kind of figure, used consistently in every chapter (through the evidence
+# grammar, kazdiaspora.evidence). Official statistics (a full diamond) and scholarly estimates (a
+# thin diamond) have shapes that look alike at legend size, and Okabe-Ito blue and vermillion have
+# almost the same lightness (CIEDE2000 8 in greyscale): official statistics are drawn in a darker
+# blue (L* 31 instead of 46), so that the pair stays more than 20 apart in greyscale and under
+# protanopia, deuteranopia and tritanopia (tests/test_paper.py).
 KIND_STYLE = {
     "census": (OKABE_ITO["blue"], "o"),
     "official_estimate": (OKABE_ITO["sky_blue"], "s"),
     "official_statement": (OKABE_ITO["sky_blue"], "P"),
-    "official_statistics": (OKABE_ITO["blue"], "D"),
+    "official_statistics": ("#004C77", "D"),
     "legal_act": (OKABE_ITO["black"], "X"),
     "field_study": (OKABE_ITO["bluish_green"], "^"),
     "scholarly_estimate": (OKABE_ITO["vermillion"], "d"),  # thin diamond: official statistics has the full one
