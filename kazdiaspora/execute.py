@@ -16,7 +16,8 @@ alone. After execution the per-cell timing metadata is removed, the kernel's Pyt
 is dropped from the notebook metadata, and the file is written only if its bytes changed, so
 executing twice changes no byte.
 
-Usage: ``python -m kazdiaspora.execute [--force] [--jobs N] [NOTEBOOK ...]``
+Usage: ``python -m kazdiaspora.execute [--force] [--dry-run] [--jobs N] [NOTEBOOK ...]``
+(``--dry-run`` lists what would be executed, and why, without executing anything)
 """
 from __future__ import annotations
 
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kazdiaspora.execute", description=__doc__.split("\n")[0])
     ap.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in _toc.yml")
     ap.add_argument("--force", action="store_true", help="execute even if up to date")
+    ap.add_argument("--dry-run", action="store_true", help="say which notebooks would be executed, execute none")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks at once")
     args = ap.parse_args(argv)
     nbs = [p.resolve() for p in args.notebooks] or toc_notebooks()
@@ -175,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{nb.relative_to(paths.ROOT)}: {why}", file=sys.stderr)
         if stale:
             todo.append(nb)
+    if args.dry_run:
+        for nb in todo:
+            print(f"would execute {nb.relative_to(paths.ROOT)}", file=sys.stderr)
+        return 0
     if not todo:
         _write_figures_page()
         return 0

@@ -97,16 +97,6 @@ def test_derived_rows_are_flagged_and_traceable(rendered):
     assert not d.loc[d["layer"] != "derived", "derived"].astype(bool).any()
 
 
-def test_export_byte_identical(tmp_path):
-    fid = "return-origins-1990s"
-    for sub in ("a", "b"):
-        r = figures.render(fid)
-        figures.export(r, tmp_path / sub)
-        plt.close(r.fig)
-    for p in sorted((tmp_path / "a").iterdir()):
-        assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes(), p.name
-
-
 # ------------------------------------------------------------------------- helpers
 
 def test_dates():

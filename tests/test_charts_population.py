@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from conftest import render_figures
@@ -228,16 +227,3 @@ def test_top3_shares_table1(df):
     sh = pop.top3_shares(df).set_index("table_ref")
     assert sh.at["askhat_t1:tatimov_2003", "basis"] == "printed column total"
     assert 0 < sh["share_pct"].max() <= 100
-
-
-@pytest.mark.parametrize("fid", ["diaspora-shares"])
-def test_export_byte_identical(tmp_path, fid):
-    """Rendering and exporting twice gives the same bytes (PNG, SVG, PDF, CSV, JSON)."""
-    out = []
-    for sub in ("a", "b"):
-        r = figures.render(fid)
-        out.append(figures.export(r, tmp_path / sub))
-        plt.close(r.fig)
-    a, b = out
-    for ext in a:
-        assert a[ext].read_bytes() == b[ext].read_bytes(), ext
