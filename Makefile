@@ -80,6 +80,7 @@ map-layers: $(STAMP)
 	$(PY) scripts/build_map_layers.py
 
 benchmark: $(STAMP)
+	bash scripts/install-system-deps.sh paper
 	$(PY) scripts/benchmark.py
 	$(PY) -m kazdiaspora.weights _build/html
 

@@ -6,7 +6,8 @@ in the table of contents it keeps a stamp in ``.exec/<notebook>.json`` (committe
 that a fresh clone knows its committed outputs are current) holding the SHA-256 of every input:
 
 * the notebook's code and Markdown (not its outputs),
-* every file of the ``kazdiaspora`` package,
+* every module of the ``kazdiaspora`` package the notebook imported (listed by a last cell the
+  executor adds while executing and removes before writing: :func:`kazdiaspora.trace.record_modules`),
 * every project file the notebook read while executing (recorded through
   ``KAZDIASPORA_TRACE``: data tables, ``datapackage.json``, ``references.bib``, map layers),
 * ``requirements.txt``.
@@ -53,10 +54,6 @@ def notebook_source_hash(nb) -> str:
     return h.hexdigest()
 
 
-def package_files() -> list[Path]:
-    return sorted((paths.ROOT / "kazdiaspora").rglob("*.py"))
-
-
 def toc_notebooks() -> list[Path]:
     """Notebooks listed in _toc.yml (only those are part of the book)."""
     import yaml
@@ -89,8 +86,12 @@ def stamp_path(nb_path: Path) -> Path:
     return STAMP_DIR / (nb_path.stem + ".json")
 
 
+RECORD_MODULES = "from kazdiaspora import trace as _trace; _trace.record_modules()"
+"""The last cell added while executing: which of the package's modules the notebook imported."""
+
+
 def current_inputs(nb_path: Path, recorded: list[str]) -> dict[str, str]:
-    files = {str(p.relative_to(paths.ROOT)): sha256(p) for p in package_files()}
+    files = {}
     req = paths.ROOT / "requirements.txt"
     if req.exists():
         files["requirements.txt"] = sha256(req)
@@ -144,14 +145,19 @@ def execute(nb_path: Path) -> float:
     env = dict(os.environ, **{trace.ENV: trace_file, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     try:
+        nb.cells.append(nbformat.v4.new_code_cell(RECORD_MODULES))
         client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, record_timing=False,
                                 allow_errors=False, resources={"metadata": {"path": str(nb_path.parent)}})
         # the kernel gets this environment: trace file, fixed hash seed
         client.execute(env=env)
+        nb.cells.pop()
         read = sorted({str(Path(p).relative_to(paths.ROOT)) for p in Path(trace_file).read_text().split()
                        if Path(p).is_relative_to(paths.ROOT)})
     finally:
         os.unlink(trace_file)
+    if "kazdiaspora/__init__.py" not in read:
+        raise RuntimeError(f"{nb_path.relative_to(paths.ROOT)}: no module of the package was recorded "
+                           "(the notebook must import kazdiaspora, and the package be the project's own)")
     normalise(nb)
     text = nbformat.writes(nb) + "\n"
     if not nb_path.exists() or nb_path.read_text(encoding="utf-8") != text:

@@ -1244,6 +1244,19 @@ def _write_caption(fig_id: str, outdir: Path) -> None:
     _write(outdir / f"{fig_id}.caption.txt", caption_text(fig_id, written).encode("utf-8"))
 
 
+def _export_widths(task) -> tuple[str, list[str], int]:
+    """One figure at each width (a task of ``main``; runs in a worker process when --jobs > 1)."""
+    fid, widths, formats, grayscale, line_art, outdir, force = task
+    lines, redone = [], 0
+    for w in widths:
+        t = time.perf_counter()
+        files, did = export(fid, w, formats, grayscale, line_art, outdir, force)
+        redone += did
+        lines.append(f"{width_name(w)}: {'written' if did else 'unchanged'} ({len(files)} files, "
+                     f"{time.perf_counter() - t:.1f} s)")
+    return fid, lines, redone
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kazdiaspora.figures paper",
                                  description="Write the paper edition of the book's figures to figures/paper/.")
@@ -1255,6 +1268,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--line-art", action="store_true", help=f"TIFF at {LINE_ART_DPI} dpi instead of {TIFF_DPI}")
     ap.add_argument("--force", action="store_true", help="redo even when no input changed")
     ap.add_argument("--outdir", type=Path, default=OUTDIR)
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                    help="figures drawn at once, each in a process of its own (default: 2 or the number of CPUs)")
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
     check_font()
     specs = figures.load_all()
@@ -1270,15 +1285,26 @@ def main(argv: list[str] | None = None) -> int:
     for w in widths:
         width_mm(w)
     t0 = time.perf_counter()
+    jobs = max(1, min(a.jobs, len(ids)))
+    # one task per figure (its widths one after another, so that its caption file has one writer);
+    # the slowest figures (the maps) first, so that the workers finish together
+    order = sorted(ids, key=lambda f: (not f.endswith("-map") and not f.startswith("route-map"), f)) if jobs > 1 else ids
+    tasks = [(fid, widths, formats, a.grayscale, a.line_art, a.outdir, a.force) for fid in order]
+    if jobs == 1:
+        results = map(_export_widths, tasks)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_export_widths, tasks)
     redone = 0
-    for i, fid in enumerate(ids, 1):
-        for w in widths:
-            t = time.perf_counter()
-            files, did = export(fid, w, formats, a.grayscale, a.line_art, a.outdir, a.force)
-            redone += did
-            print(f"[{i:>2}/{len(ids)}] {fid} {width_name(w)}: "
-                  f"{'written' if did else 'unchanged'} ({len(files)} files, {time.perf_counter() - t:.1f} s)",
-                  file=sys.stderr, flush=True)
-    print(f"{len(ids)} figures x {len(widths)} widths in {a.outdir} ({redone} redone, "
+    for i, (fid, lines, did) in enumerate(results, 1):
+        redone += did
+        for line in lines:
+            print(f"[{i:>2}/{len(ids)}] {fid} {line}", file=sys.stderr, flush=True)
+    if jobs > 1:
+        pool.shutdown()
+    print(f"{len(ids)} figures x {len(widths)} widths in {a.outdir} ({redone} redone, {jobs} at once, "
           f"{time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     return 0

@@ -9,7 +9,10 @@ Works in a temporary copy of the repository (the working tree is not touched) an
    were re-executed is printed (it must be only those that read the file);
 6. what an author types: `make book` with nothing changed, and after one data file is edited;
 5. peak memory: the largest total resident memory of the build and all its child processes
-   (kernels included), sampled from /proc every 0.1 s during steps 1-4.
+   (kernels included), sampled from /proc every 0.1 s during every step;
+7. the paper edition: every figure at both widths in every format (`python -m kazdiaspora.figures
+   paper --force`, figures drawn two at once), then the same command without --force, which must
+   redo nothing.
 """
 from __future__ import annotations
 
@@ -125,6 +128,13 @@ def main() -> int:
         t_make_onefile, err = peak.run(make, repo, env)
         reexecuted_make = [line.split()[1] for line in err.splitlines() if line.startswith("executed ")]
 
+        # the paper edition: all figures x both widths x every format, then nothing changed
+        paper = [PY, "-m", "kazdiaspora.figures", "paper", "--outdir", str(Path(tmp) / "paper")]
+        t_paper, err = peak.run([*paper, "--force"], repo, env)
+        n_paper = err.strip().splitlines()[-1]
+        t_paper_again, err = peak.run(paper, repo, env)
+        n_paper_again = err.strip().splitlines()[-1]
+
     print(f"pure notebook execution (serial): {t_exec:6.1f} s")
     print(f"clean build (execute + build):   {clean:6.1f} s  ({clean / t_exec:.2f} x execution; target <= 1.3)")
     print(f"no-change rebuild:               {nochange:6.1f} s  (target <= 3 s)")
@@ -132,6 +142,8 @@ def main() -> int:
     print(f"make book, nothing changed:      {t_make_nochange:6.2f} s  (target <= 1.5 s)")
     print(f"make book, one data file edited: {t_make_onefile:6.1f} s  (target <= 10 s; re-executed: "
           f"{', '.join(reexecuted_make) or 'none'})")
+    print(f"paper edition, every figure:     {t_paper:6.1f} s  (target <= 180 s; {n_paper})")
+    print(f"paper edition, nothing changed:  {t_paper_again:6.1f} s  ({n_paper_again})")
     print(f"peak memory (build + kernels):   {peak.peak / 2**20:6.0f} MiB (target <= 1536 MiB)")
     return 0
 

@@ -5,6 +5,7 @@ import io
 import json
 import re
 import tokenize
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -81,3 +82,33 @@ def test_source_hash_ignores_outputs_but_not_code():
     assert execute.notebook_source_hash(nb) == h
     nb.cells[0].source = "x = 2"
     assert execute.notebook_source_hash(nb) != h
+
+
+def test_stamps_hold_the_modules_each_notebook_imports_and_only_those():
+    """A notebook's code inputs are the package modules it imported: the figure modules its chapter
+    draws with, never the executor or the paper edition, which cannot change what it shows."""
+    for nb_path in NOTEBOOKS:
+        read = json.loads(execute.stamp_path(nb_path).read_text())["read"]
+        mods = [r for r in read if r.startswith("kazdiaspora/")]
+        assert {"kazdiaspora/__init__.py", "kazdiaspora/data.py", "kazdiaspora/facts.py"} <= set(mods), nb_path.name
+        assert "kazdiaspora/execute.py" not in mods and "kazdiaspora/paper.py" not in mods, nb_path.name
+        assert all((paths.ROOT / m).exists() for m in mods)
+    reads = {p.stem: json.loads(execute.stamp_path(p).read_text())["read"] for p in NOTEBOOKS}
+    assert "kazdiaspora/routemap.py" in reads["02_waves_and_routes"]
+    assert "kazdiaspora/charts/iran.py" in reads["03_iran_and_return"]
+
+
+def test_a_changed_module_makes_stale_exactly_the_notebooks_that_import_it(monkeypatch):
+    real = execute.sha256
+
+    def edited(path):  # as if this module had been edited
+        return "edited" if Path(path).resolve() == (paths.ROOT / module).resolve() else real(path)
+
+    monkeypatch.setattr(execute, "sha256", edited)
+    for module in ("kazdiaspora/charts/iran.py", "kazdiaspora/paper.py", "kazdiaspora/data.py"):
+        for nb_path in NOTEBOOKS:
+            imports = module in json.loads(execute.stamp_path(nb_path).read_text())["read"]
+            stale, why = execute.is_stale(nb_path)
+            assert stale == imports, f"{nb_path.name}, {module} edited: stale={stale} ({why})"
+            if stale:
+                assert module in why

@@ -239,6 +239,21 @@ def test_deterministic_and_incremental(sample_export, tmp_path):
 
 
 @needs_font
+def test_figures_drawn_at_once_write_the_same_bytes(tmp_path):
+    """`--jobs 2` (each figure in a worker process) writes exactly what one process writes, and a
+    second run redoes nothing."""
+    args = ["kurultays-timeline", "survey-grid", "--width", "single", "--formats", "pdf,svg"]
+    assert paper.main([*args, "--jobs", "1", "--outdir", str(tmp_path / "one")]) == 0
+    assert paper.main([*args, "--jobs", "2", "--outdir", str(tmp_path / "two")]) == 0
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert len(one) >= 6 and one == two
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "two").iterdir()}
+    assert paper.main([*args, "--jobs", "2", "--outdir", str(tmp_path / "two")]) == 0
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "two").iterdir()} == mtimes
+
+
+@needs_font
 def test_greyscale_edition(tmp_path):
     from PIL import Image
 
