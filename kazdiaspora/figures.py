@@ -20,6 +20,7 @@ Markdown with its alt text, caption, source line and download links.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -193,16 +194,50 @@ def freeze_layout(fig):
     return fig
 
 
-def _save_bytes(fig, fmt: str) -> bytes:
+def _save_bytes(fig, fmt: str, drawn: str | None = None) -> bytes:
     buf = io.BytesIO()
     meta = {"png": {"Software": None}, "svg": {"Date": None},
             "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
+    if drawn is not None:  # the PNG and PDF say what they were drawn from (see `export`)
+        meta.update({DRAWN_FROM: drawn} if fmt == "png" else {"Keywords": f"{DRAWN_FROM} {drawn}"})
     with style.book_style(), warnings.catch_warnings():
         # a character the font lacks would print as an empty box: refuse it
         warnings.filterwarnings("error", message=r"Glyph \d+ .* missing from font")
         fig.savefig(buf, format=fmt, dpi=300 if fmt == "png" else 72, metadata=meta,
                     bbox_inches="tight", pad_inches=0.06, facecolor="white")
     return stable_svg_ids(buf.getvalue()) if fmt == "svg" else buf.getvalue()
+
+
+DRAWN_FROM = "kazdiaspora-drawn-from"
+"""The key, in a PNG's text chunk and a PDF's keywords, of what the file was drawn from."""
+
+
+def drawn_from(svg: bytes) -> str:
+    """What a figure's PNG and PDF are drawn from: its SVG (every mark, text, colour and position of
+    the figure, written first) and the code that writes the files. Two exports with the same value
+    write the same PNG and PDF, so `export` keeps the files already there instead of drawing them
+    again; a changed figure, a changed export code or another matplotlib draws them again. (That a
+    fresh export equals the kept files is tested: tests/test_figures.py.)"""
+    import matplotlib
+    import PIL
+
+    h = hashlib.sha256(svg)
+    for mod in (sys.modules[__name__], style):
+        h.update(Path(mod.__file__).read_bytes())
+    h.update(f"matplotlib {matplotlib.__version__}, Pillow {PIL.__version__}".encode())
+    return h.hexdigest()
+
+
+def _kept(path: Path, fmt: str, key: str) -> bytes | None:
+    """The bytes of an existing PNG or PDF drawn from ``key``, or None."""
+    if not path.exists():
+        return None
+    blob = path.read_bytes()
+    if fmt == "png":
+        found = blob.startswith(b"\x89PNG") and f"tEXt{DRAWN_FROM}\x00{key}".encode() in blob
+    else:
+        found = blob.startswith(b"%PDF") and f"/Keywords ({DRAWN_FROM} {key})".encode() in blob
+    return blob if found else None
 
 
 _SVG_HASH_ID = re.compile(rb'id="([pmh])([0-9a-f]{10})"')
@@ -249,7 +284,12 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
     """Write PNG, SVG, PDF, CSV and the metadata JSON; all-or-nothing, unchanged files untouched."""
     outdir = Path(outdir or paths.FIGURES_DIR)
     outdir.mkdir(parents=True, exist_ok=True)
-    payload = {fmt: (_csv_bytes(r.data) if fmt == "csv" else _save_bytes(r.fig, fmt)) for fmt in FORMATS}
+    svg = _save_bytes(r.fig, "svg")
+    key = drawn_from(svg)
+    payload = {"svg": svg, "csv": _csv_bytes(r.data)}
+    for fmt in ("png", "pdf"):  # kept as they are when drawn from the same SVG and code
+        payload[fmt] = _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) or _save_bytes(r.fig, fmt, key)
+    payload = {fmt: payload[fmt] for fmt in FORMATS}
     payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
     if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
         payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()

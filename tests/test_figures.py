@@ -56,13 +56,55 @@ def test_export_is_byte_identical_and_complete(demo, tmp_path):
     assert meta["alt"] == "Bar chart of 2 demo values." and meta["rows"] == 2
 
 
+def test_png_and_pdf_drawn_from_the_same_figure_are_kept_and_otherwise_drawn_again(demo, tmp_path, monkeypatch):
+    """A second export of an unchanged figure keeps its PNG and PDF (they say what they were drawn
+    from); a changed figure, a file drawn from something else or a file that is not what it says
+    is drawn again."""
+    real, drawn = figures._save_bytes, []
+
+    def counting(fig, fmt, key=None):
+        drawn.append(fmt)
+        return real(fig, fmt, key)
+
+    monkeypatch.setattr(figures, "_save_bytes", counting)
+
+    def export():
+        drawn.clear()
+        r = figures.render(demo)
+        out = figures.export(r, tmp_path)
+        plt.close(r.fig)
+        return out, sorted(drawn)
+
+    first, d = export()
+    assert d == ["pdf", "png", "svg"]
+    png, pdf = first["png"].read_bytes(), first["pdf"].read_bytes()
+    _, d = export()
+    assert d == ["svg"] and first["png"].read_bytes() == png and first["pdf"].read_bytes() == pdf
+    # a file kept only when it says so: a PNG without the mark (an older export) is drawn again
+    first["png"].write_bytes(png.replace(figures.DRAWN_FROM.encode(), b"something-else-entir"[:len(figures.DRAWN_FROM)]))
+    first["pdf"].write_bytes(b"%PDF-1.4 not a figure")
+    _, d = export()
+    assert d == ["pdf", "png", "svg"] and first["png"].read_bytes() == png and first["pdf"].read_bytes() == pdf
+    # a changed figure: drawn again, and the new files differ
+    build = figures.REGISTRY[demo].build
+
+    def changed():
+        fig, d = build()
+        fig.axes[0].set_ylabel("Another label (persons)")
+        return fig, d
+
+    monkeypatch.setattr(figures.REGISTRY[demo], "build", changed)
+    _, d = export()
+    assert d == ["pdf", "png", "svg"] and first["png"].read_bytes() != png
+
+
 def test_failed_export_leaves_nothing_half_written(demo, tmp_path, monkeypatch):
     real = figures._save_bytes
 
-    def broken(fig, fmt):
+    def broken(fig, fmt, key=None):
         if fmt == "pdf":
             raise RuntimeError("disk full")
-        return real(fig, fmt)
+        return real(fig, fmt, key)
 
     monkeypatch.setattr(figures, "_save_bytes", broken)
     r = figures.render(demo)
