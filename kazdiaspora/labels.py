@@ -17,7 +17,9 @@ as boxes measured with the figure's renderer. Three tools:
 
   Every placed label is recorded in :attr:`LabelPlacer.labels` (text, kind, what it names, box)
   for the map's GeoJSON export and for the tests.
-* :func:`place_labels` — greedy placement of point labels (the diaspora map of chapter 1).
+* :func:`place_labels` — greedy placement of point labels (the diaspora map of chapter 1);
+  :func:`place_labels_with_leaders` — the same for a crowded map (the diaspora map in a journal's
+  single column): labels may move away from their point, joined to it by a leader line.
 * :func:`spread_labels` — pushes overlapping boxes apart (the scripts map of chapter 4).
 
 Rule of precedence: the first label placed wins; later ones move or, where allowed, are left out.
@@ -542,6 +544,163 @@ def place_labels(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None):
         placed.append(box(choice[0], choice[1], w, h, choice[2], choice[3]))
         out.append(choice)
     return out
+
+
+def _segment_box_distance(p0, p1, b: Box) -> float:
+    """Distance between the segment p0-p1 and the box ``b`` (0 if they touch or cross)."""
+    return box_polyline_distance(b, np.array([p0, p1], dtype=float))
+
+
+def _segments_cross(a0, a1, b0, b1) -> bool:
+    """Do two segments cross (a shared end point does not count)?"""
+    def orient(p, q, r):
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    d1, d2 = orient(b0, b1, a0), orient(b0, b1, a1)
+    d3, d4 = orient(a0, a1, b0), orient(a0, a1, b1)
+    return (d1 * d2 < 0) and (d3 * d4 < 0)
+
+
+def _point_segment_distance(p, a, b) -> float:
+    ax_, ay_, bx, by = a[0], a[1], b[0], b[1]
+    vx, vy = bx - ax_, by - ay_
+    L2 = vx * vx + vy * vy
+    t = 0.0 if L2 == 0 else max(0.0, min(1.0, ((p[0] - ax_) * vx + (p[1] - ay_) * vy) / L2))
+    return math.hypot(p[0] - ax_ - t * vx, p[1] - ay_ - t * vy)
+
+
+LEADER_RINGS = (5.5, 7.0, 9.0, 11.5, 14.5, 18.0)
+"""Rings (in the units of :func:`place_labels`' ``f``) tried by :func:`place_labels_with_leaders`
+after those of :func:`place_labels`, each in :data:`LEADER_DIRECTIONS`."""
+LEADER_DIRECTIONS = 16
+"""Directions tried on each of :data:`LEADER_RINGS` (every 22.5 degrees, starting to the right)."""
+
+
+def place_labels_with_leaders(points, sizes, labels_wh, obstacles=(), pad=2.0, bounds=None,
+                              leader_px: float = 6.0, gap: float = 1.0, retries: int = 6):
+    """:func:`place_labels` for a crowded map: a label may move away from its point, joined to it
+    by a leader line, and no label is ever nearer another point than its own without one.
+
+    The candidates are those of :func:`place_labels`, in its order, then farther rings
+    (:data:`LEADER_RINGS`) in :data:`LEADER_DIRECTIONS` directions. A candidate whose anchor is
+    farther than ``leader_px`` from the edge of its point's disc (radius ``sizes[i]``) gets a leader
+    line, a straight segment from the disc's edge to the anchor. A candidate is free if, besides
+    the rules of :func:`place_labels` (no placed label, no other disc, no box of ``obstacles``,
+    inside ``bounds``), its box keeps ``gap`` away from every leader line placed and, if it has a
+    leader, that line crosses no placed label, no obstacle, no other disc and no other leader.
+    Without a leader, a box must lie nearer its own disc than any other disc.
+
+    Labels are placed greedily, the first placed winning, in three orders: the order given, the
+    most crowded labels first (those with the most other discs within reach) and the reverse of
+    the order given; when some label finds no free spot, the placement is done again with those
+    labels first (at most ``retries`` times per order); then each label of the best placement
+    that needs a leader line is tried first. The placement kept is the one with the fewest labels
+    left without a free spot, then the fewest leader lines, then the shortest.
+    Returns ``[(x, y, ha, va, leader)]`` (x, y: anchor of the text; leader: True if the label needs
+    a leader line) and, as second value, the indices of labels that found no free spot (an empty
+    list when every label was placed). Deterministic.
+    """
+    n = len(points)
+    pts = [tuple(map(float, p)) for p in points]
+
+    def box(x, y, w, h, ha, va):
+        x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
+        y0 = {"bottom": y, "top": y - h, "center": y - h / 2}[va]
+        return (x0, y0, x0 + w, y0 + h)
+
+    def candidates(i):
+        (x, y), r = pts[i], sizes[i]
+        out = []
+        for f in (1.0, 1.8, 2.8, 4.0):  # those of place_labels, in its order
+            d = r + pad * f + (f - 1) * 6
+            e = d * 0.75
+            out += [(x + d, y, "left", "center"), (x - d, y, "right", "center"),
+                    (x, y + d, "center", "bottom"), (x, y - d, "center", "top"),
+                    (x + e, y + e, "left", "bottom"), (x - e, y + e, "right", "bottom"),
+                    (x + e, y - e, "left", "top"), (x - e, y - e, "right", "top")]
+        for f in LEADER_RINGS:
+            d = r + pad * f + (f - 1) * 6
+            for k in range(LEADER_DIRECTIONS):
+                a = 2 * math.pi * k / LEADER_DIRECTIONS
+                c, s_ = math.cos(a), math.sin(a)
+                ha = "left" if c > 0.3 else "right" if c < -0.3 else "center"
+                va = "bottom" if s_ > 0.3 else "top" if s_ < -0.3 else "center"
+                out.append((x + d * c, y + d * s_, ha, va))
+        return out
+
+    def edge(i, ax_, ay_):
+        (x, y), r = pts[i], sizes[i]
+        dist = math.hypot(ax_ - x, ay_ - y)
+        return (x + (ax_ - x) * r / dist, y + (ay_ - y) * r / dist) if dist > 0 else (x, y)
+
+    def attempt(order):
+        placed: list[Box] = []
+        leaders: list[tuple] = []  # (i, start, end)
+        spots: dict[int, tuple] = {}
+        failed = []
+        for i in order:
+            (x, y), r, (w, h) = pts[i], sizes[i], labels_wh[i]
+            choice = None
+            for cx, cy, ha, va in candidates(i):
+                b = box(cx, cy, w, h, ha, va)
+                if bounds is not None and not inside(b, bounds):
+                    continue
+                if any(boxes_overlap(b, q) for q in list(obstacles) + placed):
+                    continue
+                own = box_point_distance(b, x, y) - r
+                others = [box_point_distance(b, *pts[j]) - sizes[j] for j in range(n) if j != i]
+                if any(o < 0 for o in others):
+                    continue
+                if any(_segment_box_distance(s0, s1, b) < gap for _, s0, s1 in leaders):
+                    continue
+                leader = math.hypot(cx - x, cy - y) > r + leader_px
+                if leader:
+                    s0, s1 = edge(i, cx, cy), (cx, cy)
+                    if any(_segment_box_distance(s0, s1, q) < gap for q in list(obstacles) + placed):
+                        continue
+                    if any(_point_segment_distance(pts[j], s0, s1) < sizes[j] + gap for j in range(n) if j != i):
+                        continue
+                    if any(_segments_cross(s0, s1, t0, t1) for _, t0, t1 in leaders):
+                        continue
+                elif others and own >= min(others):
+                    continue
+                choice = (cx, cy, ha, va, leader)
+                break
+            if choice is None:
+                failed.append(i)
+                choice = (x + r + pad, y, "left", "center", False)
+            spots[i] = choice
+            placed.append(box(*choice[:2], w, h, *choice[2:4]))
+            if choice[4]:
+                leaders.append((i, edge(i, choice[0], choice[1]), (choice[0], choice[1])))
+        return [spots[i] for i in range(n)], failed
+
+    def cost(out, failed):
+        moved = sum(math.hypot(o[0] - pts[i][0], o[1] - pts[i][1]) - sizes[i] for i, o in enumerate(out) if o[4])
+        return (len(failed), sum(1 for o in out if o[4]), moved)
+
+    def crowding(i):  # other discs within reach of this label: the most crowded are placed first
+        reach = max(labels_wh[i]) + sizes[i]
+        return sum(1 for j in range(n) if j != i and math.dist(pts[i], pts[j]) < reach + sizes[j])
+
+    starts = [list(range(n)), sorted(range(n), key=lambda i: (-crowding(i), i)), list(range(n))[::-1]]
+    best, best_cost = None, None
+    for order in starts:
+        for _ in range(retries + 1):
+            out, failed = attempt(order)
+            c = cost(out, failed)
+            if best_cost is None or c < best_cost:
+                best, best_cost = (out, failed), c
+            if not failed:
+                break
+            order = failed + [i for i in order if i not in failed]
+    for i in [i for i, o in enumerate(best[0]) if o[4]]:  # a label moved away: placed first, does it stay?
+        order = [i] + [j for j in range(n) if j != i]
+        out, failed = attempt(order)
+        c = cost(out, failed)
+        if c < best_cost:
+            best, best_cost = (out, failed), c
+    return best
 
 
 def spread_labels(anchors, sizes, *, fixed=(), iterations: int = 400, pad: float = 0.0):

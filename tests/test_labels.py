@@ -164,3 +164,56 @@ def test_place_labels_and_spread_labels_give_disjoint_boxes():
     pos = L.spread_labels([(0, 0), (0.1, 0), (0.2, 0.1)], [(1, 1)] * 3)
     bx = [(p[0] - .5, p[1] - .5, p[0] + .5, p[1] + .5) for p in pos]
     assert not any(L.boxes_overlap(bx[i], bx[j]) for i in range(3) for j in range(i + 1, 3))
+
+
+def _spot_box(spot, wh):
+    x, y, ha, va = spot[:4]
+    w, h = wh
+    x0 = {"left": x, "right": x - w, "center": x - w / 2}[ha]
+    y0 = {"bottom": y, "top": y - h, "center": y - h / 2}[va]
+    return (x0, y0, x0 + w, y0 + h)
+
+
+def test_place_labels_with_leaders_keeps_place_labels_where_there_is_room():
+    pts, sizes, whs = [(50, 50), (200, 50), (50, 200)], [3, 5, 2], [(40, 10), (30, 12), (20, 8)]
+    spots, failed = L.place_labels_with_leaders(pts, sizes, whs)
+    assert failed == [] and not any(s[4] for s in spots)
+    assert [s[:4] for s in spots] == L.place_labels(pts, sizes, whs)
+
+
+def test_crowded_labels_move_away_on_leader_lines_and_never_sit_nearer_another_point():
+    """A tight cluster: every label is placed, no two labels overlap and none covers a point; a
+    label without a leader line is nearer its own point than any other; leader lines cross no
+    other label, no other point and no other leader line."""
+    pts = [(100, 100), (110, 100), (100, 110), (110, 110), (105, 105), (95, 104)]
+    sizes = [3, 2, 2, 3, 1.5, 2]
+    whs = [(34, 14)] * len(pts)
+    spots, failed = L.place_labels_with_leaders(pts, sizes, whs, bounds=(0, 0, 220, 220))
+    assert failed == []
+    boxes = [_spot_box(s, wh) for s, wh in zip(spots, whs)]
+    _disjoint(boxes, tol=0)
+    assert any(s[4] for s in spots)  # the cluster is too tight for every label to stay beside its point
+    leaders = []
+    for i, (s, b) in enumerate(zip(spots, boxes)):
+        others = [j for j in range(len(pts)) if j != i]
+        assert all(L.box_point_distance(b, *pts[j]) >= sizes[j] for j in others)
+        own = L.box_point_distance(b, *pts[i]) - sizes[i]
+        if not s[4]:
+            assert all(own < L.box_point_distance(b, *pts[j]) - sizes[j] for j in others)
+            continue
+        seg = np.array([pts[i], s[:2]], dtype=float)
+        leaders.append((i, seg))
+        assert all(L.box_polyline_distance(boxes[j], seg) > 0 for j in others)
+        for j in others:  # the segment keeps clear of the other discs
+            a, c, p = seg[0], seg[1], np.asarray(pts[j], dtype=float)
+            t = np.clip(np.dot(p - a, c - a) / max(np.dot(c - a, c - a), 1e-9), 0, 1)
+            assert np.hypot(*(a + t * (c - a) - p)) > sizes[j]
+    for k, (i, a) in enumerate(leaders):
+        for j, b in leaders[k + 1:]:
+            assert not L._segments_cross(a[0], a[1], b[0], b[1]), (i, j)
+
+
+def test_place_labels_with_leaders_reports_a_label_that_finds_no_room():
+    spots, failed = L.place_labels_with_leaders([(10, 10), (12, 10)], [2, 2], [(30, 10), (30, 10)],
+                                                bounds=(0, 0, 40, 22))
+    assert failed  # two labels of 30 x 10 beside two points in a 40 x 22 frame: one cannot be placed

@@ -294,9 +294,9 @@ def _all_ids():
     return sorted(figures.load_all())
 
 
-NOT_YET = {("diaspora-map", "single"): "its labels are placed by the chart's own code (charts/population.py) "
-                                       "and not yet re-flowed for 89 mm (book/paper_figures.md says so)"}
-"""Figure and width not delivered yet: expected to fail, and flagged when they start to pass."""
+NOT_YET: dict[tuple[str, str], str] = {}
+"""Figure and width not delivered yet: expected to fail, and flagged when they start to pass
+(none now: every figure is delivered at both widths)."""
 
 
 def _cases():
@@ -485,10 +485,7 @@ def test_a_route_map_in_one_column():
 
 @needs_font
 @pytest.mark.paper_all
-@pytest.mark.parametrize("fid", ROUTE_MAPS + (
-    pytest.param("diaspora-map", marks=pytest.mark.xfail(strict=True, reason="single column: its labels are "
-                 "placed by the chart's own code (charts/population.py), not yet re-flowed for 89 mm")),
-    "scripts-map"))
+@pytest.mark.parametrize("fid", ROUTE_MAPS + ("diaspora-map", "scripts-map"))
 def test_every_map_at_both_widths(fid, tmp_path):
     """Each map is delivered at both widths, every file passing the journal checks, with no
     overlapping text and every legend key distinct in greyscale and the three simulated
@@ -503,6 +500,71 @@ def test_every_map_at_both_widths(fid, tmp_path):
         assert bad == [], (width, bad)
         cap = (tmp_path / f"{fid}.caption.txt").read_text(encoding="utf-8")
         assert all(f.name in cap for f in files)
+
+
+@needs_font
+def test_the_diaspora_map_in_one_column_names_every_host_beside_its_own_circle():
+    """The diaspora map at 89 mm, re-flowed, not scaled: text of at least 6 pt, at most 170 mm high,
+    the key and the list of distant hosts under the map. Every host on the map has one label, which
+    names its country and prints its figure; a label is nearer its own circle than any other, or
+    joined to its own circle by a leader line that crosses no other circle; no text over another
+    (nor a leader line over a text); every distant host is named in the list under the map."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.text import Annotation, Text
+
+    from kazdiaspora import style
+    from kazdiaspora.labels import box_point_distance
+
+    pf, boxes = paper.fit("diaspora-map", "single")
+    try:
+        fig = pf.fig
+        renderer = fig.canvas.get_renderer()
+        assert len(boxes) == 1 and abs(boxes[0].width - 89 * paper.MM) < 0.01
+        assert boxes[0].height <= paper.MAX_HEIGHT_MM * paper.MM
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        assert min(sizes) >= 6.0
+        assert paper.text_overlaps(fig) == []
+        (map_ax,) = [a for a in fig.axes if a.get_label() == "map"]
+        under = [a for a in fig.axes if a is not map_ax]
+        assert under and all(a.get_position().y1 <= map_ax.get_position().y0 + 1e-9 for a in under)
+        d = pf.data
+        on, off = d[d["on_map"]], d[~d["on_map"]]
+        # each host's circle, found among the drawn marks at the host's position
+        circles = {}
+        for _, r in on.iterrows():
+            hits = [c for c in map_ax.collections if isinstance(c, PathCollection) and len(c.get_offsets()) == 1
+                    and len(c.get_sizes()) == 1
+                    and np.allclose(np.asarray(c.get_offsets())[0], (r["map_x"], r["map_y"]))]
+            assert len(hits) == 1, r["country"]
+            x, y = map_ax.transData.transform((r["map_x"], r["map_y"]))
+            circles[r["country"]] = (x, y, np.sqrt(hits[0].get_sizes()[0] / np.pi) * fig.dpi / 72, r)
+        labels = [t for t in map_ax.texts if "\n" in t.get_text()]
+        named = [t.get_text().split("\n")[0] for t in labels]
+        assert sorted(named) == sorted(circles), "every host on the map has exactly one label"
+        ab = map_ax.get_window_extent(renderer)
+        for t in labels:
+            country, figure = t.get_text().split("\n")
+            x, y, rad, r = circles[country]
+            assert figure.startswith(style.fmt_people(r["value"]) + ", ")
+            bb = paper._text_box(t, renderer)
+            assert ab.x0 <= bb.x0 and bb.x1 <= ab.x1 and ab.y0 <= bb.y0 and bb.y1 <= ab.y1, country
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+            own = box_point_distance(box, x, y) - rad
+            other = min(box_point_distance(box, ox, oy) - orad for c, (ox, oy, orad, _) in circles.items()
+                        if c != country)
+            leader = isinstance(t, Annotation) and t.arrow_patch is not None and t.arrow_patch.get_visible()
+            if not leader:
+                assert own < other and own < 2 * paper.MM * fig.dpi, f"{country}: not beside its own circle"
+                continue
+            assert np.allclose(t.xy, (r["map_x"], r["map_y"])), f"{country}: leader line to another circle"
+            pts = paper._leader_points(t, renderer)
+            for c, (ox, oy, orad, _) in circles.items():
+                if c != country:
+                    assert np.min(np.hypot(pts[:, 0] - ox, pts[:, 1] - oy)) > orad, f"{country}: leader over {c}"
+        listed = " ".join(t.get_text() for a in under for t in a.texts)
+        assert all(f"{r['country']}: {style.fmt_people(r['value'])}" in listed for _, r in off.iterrows())
+    finally:
+        plt.close(pf.fig)
 
 
 def test_a_part_keeps_the_figure_legend_where_it_was_drawn():

@@ -25,7 +25,8 @@ import pandas as pd
 from .. import bib, data, evidence, hotspots, paths, style, trace
 from . import narrow_column, wrap_legend_labels
 from ..figures import register
-from ..labels import place_labels  # noqa: F401  (used here and by the tests)
+from ..labels import place_labels, place_labels_with_leaders  # noqa: F401  (used here and by the tests)
+from ..routemap import map_look
 
 CHAPTER = "01_where_kazakhs_live"
 TABLE = "population_estimates"
@@ -637,6 +638,8 @@ def diaspora_map():
     d = map_data(df)
     world = _world()
     home = world.loc[world["iso3"] == "KAZ"].geometry.iloc[0]
+    if map_look().narrow:  # a journal's single column: laid out again (the book's version below is unchanged)
+        return _diaspora_map_narrow(d, world, home), d
     fig, (ax, side) = style.new_figure(3.75, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
     ax.set_facecolor(style.WATER)
     hosts = set(d["iso3"])
@@ -721,6 +724,145 @@ def diaspora_map():
         txt.set_in_layout(False)
         hotspots.tag(txt, rid)
     return fig, d
+
+
+# The diaspora map in a journal's single column (89 mm): the map across the column, the size key
+# and the list of distant hosts under it, text at the narrow look's size of the route maps
+# (routemap.NARROW_LOOK, 6.2 pt), every host's label placed again at that size.
+NARROW_CIRCLE_IN = 0.36
+"""Diameter (in) of the largest circle in the single-column map (0.5 in the book's, whose map is wider)."""
+NARROW_LEADER_PX = 6.0
+"""A label whose anchor is farther than this from its circle's edge (display units) gets a leader line."""
+
+
+def narrow_map_label(r) -> str:
+    """A host's label in the single-column map: the country on one line, its figure and the year
+    of the census or official count (or "median", as in the book's map) on the next."""
+    when = f"{r['year']}" if r["basis"] == "official" else "median"
+    return f"{r['country']}\n{style.fmt_people(r['value'])}, {when}"
+
+
+def _diaspora_map_narrow(d: pd.DataFrame, world, home):
+    """The diaspora map laid out for one journal column (:func:`kazdiaspora.routemap.map_look` narrow).
+
+    The map keeps the book's frame and spans the column; the size key and the hosts more than
+    :data:`MAP_RADIUS_KM` km away stand under it, side by side. Labels are placed by
+    :func:`kazdiaspora.labels.place_labels_with_leaders` (the rules of
+    :func:`~kazdiaspora.labels.place_labels`, with leader lines) once the layout is frozen, at their
+    final size; a label that has to move away from its circle is joined to it by a leader line (an
+    annotation, so that the overlap check of the paper edition sees the line). The figure carries
+    what was placed in ``fig.map_labels`` (for the tests)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    look = map_look()
+    fs = look.font
+    wide = style.edition().width_in
+    on_map = d[d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    off_map = d[~d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    xs = list(on_map["map_x"]) + [home.bounds[0], home.bounds[2]]
+    ys = list(on_map["map_y"]) + [home.bounds[1], home.bounds[3]]
+    padx, pady = 0.10 * (max(xs) - min(xs)), 0.14 * (max(ys) - min(ys))  # the book's frame
+    xlim, ylim = (min(xs) - padx, max(xs) + padx), (min(ys) - pady, max(ys) + pady)
+    map_h = (wide - 0.06) * (ylim[1] - ylim[0]) / (xlim[1] - xlim[0])
+    key_h = 1.25
+    fig = plt.figure(figsize=(wide, map_h + key_h), layout="constrained")
+    gs = fig.add_gridspec(2, 2, height_ratios=[map_h, key_h], width_ratios=[1, 1])
+    ax = fig.add_subplot(gs[0, :], label="map")
+    key = fig.add_subplot(gs[1, 0], label="legend")
+    far = fig.add_subplot(gs[1, 1], label="distant hosts")
+    ax.set_facecolor(style.WATER)
+    hosts = set(d["iso3"])
+    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.25, zorder=1)
+    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.3, zorder=1.5)
+    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.6, zorder=2)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for sp in ax.spines.values():
+        sp.set_visible(True)
+        sp.set_color(style.GREY)
+        sp.set_linewidth(0.6)
+    fig.suptitle("Kazakhs abroad: latest census or official count per host country", fontsize=10,
+                 fontweight="bold", x=0.02, ha="left").set_in_layout(False)  # left out of the paper file
+    vmax = d["value"].max()
+    k = (NARROW_CIRCLE_IN * 72) ** 2 / vmax * math.pi / 4
+    colour = style.OKABE_ITO["blue"]
+    for _, r in on_map.iterrows():
+        filled = r["basis"] == "official"
+        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
+                                edgecolor="black" if filled else colour, linewidths=0.4 if filled else 1.0,
+                                alpha=0.85 if filled else 1, zorder=4), hotspots.key(r))
+    hp = home.representative_point()
+    home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=fs + 0.8, ha="center", va="center", color="#5e5035",
+                         fontweight="bold", zorder=3)
+    # under the map: the size key (left) and the distant hosts (right)
+    key.axis("off")
+    far.axis("off")
+    refs = _reference_sizes(vmax, d["value"].min())
+    hs = [Line2D([], [], ls="", marker="o", ms=math.sqrt(k * v), mfc=colour, mec="black", mew=0.4, alpha=0.85,
+                 label=style.fmt_people(v)) for v in refs]
+    hs.append(Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=colour, mew=1.0,
+                     label="no census or official count:\nmedian of current point\nfigures (derived)"))
+    big = max(h.get_markersize() for h in hs)
+    leg = key.legend(handles=hs, loc="upper left", title="Kazakhs (persons)", labelspacing=0.8, borderpad=0.2,
+                     borderaxespad=0.0, fontsize=fs, title_fontsize=fs, handletextpad=0.6, bbox_to_anchor=(0, 1),
+                     alignment="left", handlelength=big / fs, handleheight=0.55 * big / fs)
+    leg._legend_box.sep = 0.5 * big  # the title clear of the largest circle
+    if len(off_map):
+        listed = "\n".join(_beyond_text(r) for _, r in off_map.iterrows())
+        hotspots.tag(far.text(0.0, 1.0, f"More than {MAP_RADIUS_KM:,} km away:\n{listed}", transform=far.transAxes,
+                              ha="left", va="top", fontsize=fs, linespacing=1.3),
+                     [None] + [hotspots.key(r) for _, r in off_map.iterrows()])
+    # the key row as high as what it holds; then the layout is fixed and the labels placed at final size
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    need = max(leg.get_window_extent(renderer).height, far.texts[0].get_window_extent(renderer).height
+               if far.texts else 0) / fig.dpi + 0.04
+    fig.set_size_inches(wide, map_h + need)
+    gs.set_height_ratios([map_h, need])
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()
+    trans = ax.transData
+    disp_pts, radii, texts = [], [], []
+    for _, r in on_map.iterrows():
+        disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
+        radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
+        texts.append(narrow_map_label(r))
+    whs = []
+    for t in texts:
+        tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
+        bb = tt.get_window_extent(renderer)
+        whs.append((bb.width + 2, bb.height + 2))
+        tt.remove()
+    hb = home_label.get_window_extent(renderer)
+    axb = ax.get_window_extent(renderer)
+    spots, unplaced = place_labels_with_leaders(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
+                                                bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2),
+                                                leader_px=NARROW_LEADER_PX)
+    inv = trans.inverted()
+    fig.map_labels = []
+    for i, ((x, y, ha, va, leader), t, (px, py), rad, (_, r)) in enumerate(
+            zip(spots, texts, disp_pts, radii, on_map.iterrows())):
+        kw = {}
+        if leader:  # far from its circle: a leader line from the text to the circle's edge
+            kw["arrowprops"] = dict(arrowstyle="-", color=style.GREY, lw=0.5, shrinkA=0,
+                                    shrinkB=(rad - 1) * 72 / fig.dpi,
+                                    relpos=({"left": 0.0, "right": 1.0, "center": 0.5}[ha],
+                                            {"bottom": 0.0, "top": 1.0, "center": 0.5}[va]))
+        txt = ax.annotate(t, xy=(r["map_x"], r["map_y"]), xytext=tuple(inv.transform((x, y))), textcoords="data",
+                          fontsize=fs, ha=ha, va=va, zorder=6, linespacing=1.0, annotation_clip=False,
+                          bbox=dict(boxstyle="square,pad=0.06", fc="white", ec="none", alpha=0.75), **kw)
+        txt.set_in_layout(False)
+        hotspots.tag(txt, hotspots.key(r))
+        fig.map_labels.append({"iso3": r["iso3"], "text": t, "artist": txt, "point": (px, py), "radius": rad,
+                               "leader": leader, "placed": i not in unplaced})
+    return fig
 
 
 def _reference_sizes(vmax: float, vmin: float) -> list[float]:
