@@ -1089,17 +1089,13 @@ def _file_hash(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-SHARED_CODE = ("style.py", "figures.py", "paper.py", "bib.py", "data.py", "basemap.py", "routemap.py")
-
-
 def input_hash(fig_id: str, options: str) -> str:
     """Hash of everything a figure's paper files depend on."""
-    import importlib
     import matplotlib
 
-    spec = figures.load_all()[fig_id]
-    mod = importlib.import_module(spec.build.__module__)
-    files = [Path(mod.__file__)] + [paths.ROOT / "kazdiaspora" / n for n in SHARED_CODE]
+    # every module of the package: a list of the modules a figure uses would have to be kept by
+    # hand, and one left out (labels.py was) would leave old files in place after a change
+    files = sorted((paths.ROOT / "kazdiaspora").rglob("*.py"))
     files += sorted(p for p in paths.DATA_DIR.rglob("*") if p.is_file())
     files += [paths.BIBFILE, paths.ROOT / "CITATION.cff"]
     h = hashlib.sha256(f"{fig_id}|{options}|matplotlib {matplotlib.__version__}".encode())
