@@ -257,7 +257,8 @@ class LabelPlacer:
     def place_along(self, line: np.ndarray, text: str, kind: str = "figure", names: str = "",
                     fracs=(0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85), gap_pt: float = 2.0,
                     max_mm: float = 3.0, own_soft: np.ndarray | None = None, side: int = 1,
-                    others: np.ndarray | None = None, core: np.ndarray | None = None, wrap: bool = True, **kw):
+                    others: np.ndarray | None = None, core: np.ndarray | None = None, wrap: bool = True,
+                    grid_pt: float | None = None, **kw):
         """Place ``text`` beside the polyline ``line`` (display units), within ``max_mm`` of it.
 
         Candidates: at each fraction of the line's length, the box centred on either side of the
@@ -275,7 +276,12 @@ class LabelPlacer:
         its ends too, so that a figure is never placed where only the end of its route is near.
         ``wrap``: where no place on one line is nearer its own route than any other, the text is
         tried again broken onto two lines at the space nearest its middle (a short route in a
-        crowded corridor); the label keeps its one-line ``text``, only the drawing is broken.
+        crowded corridor), unless a line would hold fewer than three characters ('≥100 k'); the
+        label keeps its one-line ``text``, only the drawing is broken.
+        ``grid_pt`` (a crowded map, the narrow look): where none of these places is clearly nearer
+        its own route than any other, every position on a grid of this step (pt) within ``max_mm``
+        of the line is tried too (:meth:`_along_grid`), and a place where no other route is nearer
+        than its own by more than :data:`NEARER_TOL_PT` counts before one where another is.
         """
         soft = np.asarray(self.soft)
         if own_soft is not None and len(own_soft) and len(soft):
@@ -284,13 +290,15 @@ class LabelPlacer:
             soft = np.array([p for p in soft if tuple(np.round(p, 3)) not in own]).reshape(-1, 2)
         near = soft if others is None else others
         dense = _densify(line, self.px_per_pt) if core is None or not len(core) else np.asarray(core)
-        best, best_key = self._along(line, text, fracs, gap_pt, max_mm, side, soft, near, dense, **kw)
+        best, best_key = self._along(line, text, fracs, gap_pt, max_mm, side, soft, near, dense, grid_pt, **kw)
         drawn_text = text
-        if wrap and " " in text and (best is None or best_key[0]):
-            spaces = [i for i, c in enumerate(text) if c == " "]
-            cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+        spaces = [i for i, c in enumerate(text) if c == " "]
+        cut = min(spaces, key=lambda i: abs(i - len(text) / 2)) if spaces else None
+        if cut is not None and min(cut, len(text) - cut - 1) < 3:
+            cut = None  # no line of one or two characters ('≥100' over 'k')
+        if wrap and cut is not None and (best is None or best_key[0]):
             two = text[:cut] + "\n" + text[cut + 1:]
-            b2, k2 = self._along(line, two, fracs, gap_pt, max_mm, side, soft, near, dense, **kw)
+            b2, k2 = self._along(line, two, fracs, gap_pt, max_mm, side, soft, near, dense, grid_pt, **kw)
             if b2 is not None and (best is None or k2[:2] < best_key[:2]):
                 best, best_key, drawn_text = b2, k2, two
         if best is None:
@@ -300,8 +308,19 @@ class LabelPlacer:
         self.labels[-1]["text"] = text
         return art
 
-    def _along(self, line, text, fracs, gap_pt, max_mm, side, soft, near, dense, **kw):
-        """The best box for :meth:`place_along` and its key (``(nearer another, soft count, order)``)."""
+    NEARER_TOL_PT = 0.5
+    """With ``grid_pt`` (:meth:`place_along`): how much nearer (pt) another route may be to a label than
+    its own in the second tier of places (the first: its own clearly nearer, by 1 display unit)."""
+
+    def _tier(self, near_d: float, own_d: float) -> int:
+        """0: own line clearly nearer; 1: no other line nearer by more than :data:`NEARER_TOL_PT`; 2: else."""
+        if not near_d < own_d + 1.0:
+            return 0
+        return 1 if near_d + self.NEARER_TOL_PT * self.px_per_pt >= own_d else 2
+
+    def _along(self, line, text, fracs, gap_pt, max_mm, side, soft, near, dense, grid_pt=None, **kw):
+        """The best box for :meth:`place_along` and its key (``(nearer another, soft count, order)``;
+        with ``grid_pt`` the first item is a tier, :meth:`_tier`)."""
         w, h = self.text_size(text, **kw)
         gap = gap_pt * self.px_per_pt
         limit = max_mm / 25.4 * self.fig.dpi
@@ -345,12 +364,82 @@ class LabelPlacer:
                 if own_d > limit:
                     continue
                 # nearer another route than its own: only if nothing better
-                key = (_box_points_distance(box, near) < own_d + 1.0, _soft_count(box, soft), k)
+                near_d = _box_points_distance(box, near)
+                first = self._tier(near_d, own_d) if grid_pt else near_d < own_d + 1.0
+                key = (first, _soft_count(box, soft), k)
                 if best_key is None or key < best_key:
                     best, best_key = box, key
                 if key[:2] == (False, 0):
                     break
             if best is not None and not best_key[0]:
+                break
+        if grid_pt and (best is None or best_key[0]):
+            b2, k2 = self._along_grid(line, w, h, limit, soft, near, dense, grid_pt, k)
+            if b2 is not None and (best is None or k2 < best_key):
+                best, best_key = b2, k2
+        return best, best_key
+
+    def _grid_centres(self, line, reach, step_pt, dense):
+        """Centres (k x 2) on a grid of ``step_pt`` around ``line`` within ``reach`` (display units) of
+        ``dense`` (points of the line), with their distance to it and their place along it (0 to 1,
+        from ``line``'s start), in order: nearest the line first, then nearest its middle."""
+        import shapely
+        from shapely.geometry import LineString
+
+        step = step_pt * self.px_per_pt
+        x0, y0 = line.min(axis=0) - reach
+        x1, y1 = line.max(axis=0) + reach
+        gx, gy = np.meshgrid(np.arange(x0, x1 + 1e-9, step), np.arange(y0, y1 + 1e-9, step))
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        ls = LineString(dense) if len(dense) >= 2 else None
+        geoms = shapely.points(pts)
+        d = shapely.distance(geoms, ls) if ls is not None else np.hypot(*(pts - dense[0]).T)
+        keep = d <= reach
+        pts, d = pts[keep], d[keep]
+        full = LineString(line)
+        along = shapely.line_locate_point(full, shapely.points(pts), normalized=True)
+        order = np.lexsort((np.arange(len(pts)), np.abs(along - 0.5), np.round(d / self.px_per_pt * 2)))
+        return pts[order], d[order], along[order]
+
+    def _free_mask(self, boxes: np.ndarray) -> np.ndarray:
+        """For boxes (k x 4): inside the bounds and overlapping nothing placed."""
+        b = self.bounds
+        ok = (boxes[:, 0] >= b[0]) & (boxes[:, 1] >= b[1]) & (boxes[:, 2] <= b[2]) & (boxes[:, 3] <= b[3])
+        if self.placed:
+            q = np.asarray(self.placed, float)
+            w = np.minimum(boxes[:, None, 2], q[None, :, 2]) - np.maximum(boxes[:, None, 0], q[None, :, 0])
+            h = np.minimum(boxes[:, None, 3], q[None, :, 3]) - np.maximum(boxes[:, None, 1], q[None, :, 1])
+            ok &= ~((w > 0) & (h > 0)).any(axis=1)
+        return ok
+
+    def _along_grid(self, line, w, h, limit, soft, near, dense, step_pt, k0):
+        """:meth:`_along` on a grid: every free ``w`` x ``h`` box within ``limit`` of the own line
+        (``dense``), the nearest the line first. Returns the best box and its key, or (None, None)."""
+        import shapely
+
+        line = np.asarray(line, float)
+        cs, _, _ = self._grid_centres(line, limit + math.hypot(w, h) / 2, step_pt, np.asarray(dense))
+        boxes = np.column_stack([cs[:, 0] - w / 2, cs[:, 1] - h / 2, cs[:, 0] + w / 2, cs[:, 1] + h / 2])
+        ok = self._free_mask(boxes)
+        boxes = boxes[ok]
+        if not len(boxes):
+            return None, None
+        from shapely.geometry import LineString
+
+        own = shapely.distance(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]),
+                               LineString(dense)) if len(dense) >= 2 else None
+        best, best_key = None, None
+        for i, box in enumerate(boxes):
+            if own is not None and own[i] > limit + self.px_per_pt:
+                continue  # a cheap test first; the exact one below
+            box = tuple(float(v) for v in box)
+            own_d = _box_points_distance(box, dense)
+            if own_d > limit:
+                continue
+            key = (self._tier(_box_points_distance(box, near), own_d), _soft_count(box, soft), k0 + 1 + i)
+            if best_key is None or key < best_key:
+                best, best_key = box, key
+            if key[:2] == (0, 0):
                 break
         return best, best_key
 
@@ -361,7 +450,8 @@ class LabelPlacer:
 
     def badge_spot(self, line: np.ndarray, radius: float, own: np.ndarray | None = None,
                    others: np.ndarray | None = None, fracs: tuple[float, ...] | None = None,
-                   gaps_mm: tuple[float, ...] | None = None) -> tuple[np.ndarray, Box]:
+                   gaps_mm: tuple[float, ...] | None = None, grid_pt: float | None = None
+                   ) -> tuple[np.ndarray, Box]:
         """Centre and box of a round badge (``radius`` in display units) naming the polyline ``line``.
 
         Tried along the line at :data:`BADGE_FRACS`: on the line itself (unless the line is too short
@@ -372,7 +462,10 @@ class LabelPlacer:
         to carry the badge is also tried beyond its ends. The badge's box is not added to
         :attr:`placed`: the caller draws it and then blocks it. ``fracs``: other places along the
         line to try, in order, and ``gaps_mm`` other gaps beside it, at most the largest of
-        :data:`BADGE_GAPS_MM` (a crowded map tries more).
+        :data:`BADGE_GAPS_MM` (a crowded map tries more). ``grid_pt`` (a crowded map): where none of
+        these spots is free with no other line nearer, every spot on a grid of this step (pt) within
+        the largest gap of the line is tried as well, the nearest the line first
+        (:meth:`_badge_grid`).
         """
         line = np.asarray(line, dtype=float)
         own = _densify(line, self.px_per_pt) if own is None or len(own) < 2 else np.asarray(own)
@@ -393,14 +486,17 @@ class LabelPlacer:
             box = (cc[0] - radius, cc[1] - radius, cc[0] + radius, cc[1] + radius)
             hit = sum(overlap(box, q) for q in self.placed) + (0 if inside(box, self.bounds) else 1e9)
             own_d = _box_points_distance(box, own)
-            nearer = len(others) > 0 and _box_points_distance(box, others) + self.px_per_pt < own_d
-            key = (hit, nearer, k)
+            oth = _box_points_distance(box, others) if len(others) else math.inf
+            nearer = len(others) > 0 and oth + self.px_per_pt < own_d
+            # a crowded map: a spot where another line is nearer at all comes after one where none is
+            key = (hit, nearer, oth < own_d, k) if grid_pt else (hit, nearer, k)
             if best is None or key < best[0]:
                 best = (key, cc, box)
 
         def unit(v):
             return v / max(np.hypot(*v), 1e-9)
 
+        good = (0, False, False) if grid_pt else (0, False)
         gaps = self.BADGE_GAPS_MM if gaps_mm is None else gaps_mm
         if max(gaps) > max(self.BADGE_GAPS_MM):
             raise ValueError(f"a badge gap of {max(gaps)} mm: at most {max(self.BADGE_GAPS_MM)} mm")
@@ -414,9 +510,9 @@ class LabelPlacer:
             for dist in dists:
                 consider(c + nrm * dist)
                 consider(c - nrm * dist)
-            if best[0][:2] == (0, False):
+            if best[0][:len(good)] == good:
                 break
-        if short and best[0][:2] != (0, False):
+        if short and best[0][:len(good)] != good:
             # a short line: also beyond either end, on the line's extension and diagonally
             for end, inward in ((0.0, 0.1), (1.0, 0.9)):
                 d = unit(at(end) - at(inward))
@@ -424,7 +520,37 @@ class LabelPlacer:
                 for dist in dists:
                     for v in (d, unit(d + nrm), unit(d - nrm)):
                         consider(at(end) + v * dist)
+        if grid_pt and best[0][:3] != good:
+            found = self._badge_grid(line, radius, own, others, max(gaps) / 25.4 * self.fig.dpi, grid_pt)
+            # the grid's spot if the spots along the line left another line nearer (or no room)
+            if found is not None and (best[0][0] > 0 or best[0][1] or found[2] < 2):
+                return found[0], found[1]
         return best[1], best[2]
+
+    def _badge_grid(self, line, radius, own, others, limit, step_pt):
+        """A free spot for a badge on a grid around ``line`` within ``limit`` (display units) of
+        ``own``, where no point of ``others`` is nearer than ``own`` by more than a point, nearest the
+        line first: ``(centre, box, level)``, level 0 where its own line is clearly nearer (by a
+        point) than any other, 1 where no other is nearer, 2 where one is but by less than a point;
+        the first spot of the best level. None if there is none."""
+        cs, _, _ = self._grid_centres(line, limit + radius * math.sqrt(2), step_pt, own)
+        boxes = np.column_stack([cs[:, 0] - radius, cs[:, 1] - radius, cs[:, 0] + radius, cs[:, 1] + radius])
+        ok = self._free_mask(boxes)
+        found = None
+        for c, box in zip(cs[ok], boxes[ok]):
+            box = tuple(float(v) for v in box)
+            own_d = _box_points_distance(box, own)
+            if own_d > limit:
+                continue
+            oth = _box_points_distance(box, others) if len(others) else math.inf
+            if oth + self.px_per_pt < own_d:
+                continue
+            level = 0 if oth >= own_d + self.px_per_pt else 1 if oth >= own_d else 2
+            if found is None or level < found[2]:
+                found = (np.asarray(c, float), box, level)
+            if level == 0:
+                break
+        return found
 
     COUNTRY_MIN_INSIDE = 0.9
     """Share of a country label's box that must lie inside the country (1.0 preferred)."""

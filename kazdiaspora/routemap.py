@@ -13,6 +13,10 @@ Drawing rules (the legend of every map states them):
   route and on its key in the legend, so nothing depends on colour alone;
 * **one column** (a journal's 89 mm, :func:`map_look`): panels stacked, the key below in one
   column, text 6.2 pt, smaller badges, shorter figures; names that find no free spot left out;
+  where lines bunch, figures and badges are also tried on a fine grid around their route
+  (:data:`NARROW_GRID_PT`), arrowheads block only the strips they cover (:func:`head_boxes`), and
+  figures and badges are placed in up to :data:`NARROW_PASSES` passes, the misplaced first
+  (:func:`_placed_in_passes`), so that none stands nearer another wave's route than its own;
 * **line width from the figure** — :func:`line_width`: a route whose figure counts persons is drawn
   ``LW_BASE + LW_SPAN * sqrt(v / V_REF)`` points wide (``v`` = the printed value, or the mid-point of
   a printed range, capped at ``V_REF``); routes with no figure, or a figure in families or
@@ -73,6 +77,12 @@ NARROW_IN = 120 / 25.4
 NARROW_LOOK = Look(font=6.2, badge_r=4.0, narrow=True)
 
 
+NARROW_BADGE_GAPS_MM = (0.2, 0.6, 1.0, 1.4, 1.8, 2.2, 2.5)
+"""Gaps (mm) between a badge and its line tried beside the line in the narrow look."""
+NARROW_GRID_PT = 0.5
+"""Step (pt) of the grid of places a figure or badge of the narrow look tries where the places along
+its route leave it nearer another route than its own (:meth:`kazdiaspora.labels.LabelPlacer.place_along`,
+:meth:`~kazdiaspora.labels.LabelPlacer.badge_spot`)."""
 NARROW_BADGE_FRACS = tuple(sorted((round(0.06 + 0.02 * i, 2) for i in range(45)), key=lambda f: (abs(f - 0.5), f)))
 """Places along a route tried for its badge in the narrow look (every 2 % of its length, middle first)."""
 
@@ -460,8 +470,8 @@ def trim(path: np.ndarray, start: float, end: float) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- label placement
 # One module places every label of the book's maps and charts: kazdiaspora.labels.
-from .labels import (Box, LabelPlacer, OFFSETS, _densify, candidate_boxes, choose_box, inside,  # noqa: E402,F401
-                     overlap)
+from .labels import (Box, LabelPlacer, OFFSETS, _box_points_distance, _densify, candidate_boxes,  # noqa: E402,F401
+                     choose_box, inside, overlap)
 
 
 def place_label(placer: LabelPlacer, x, y, text, r_pt=4.0, **kw):
@@ -509,6 +519,31 @@ def _to_display_geom(geom, to_disp):
     return stransform(f, geom)
 
 
+ARROWHEAD_STRIPS = 4
+"""In the narrow look an arrowhead blocks labels with this many boxes, one per strip across its
+longer side (:func:`head_boxes`), not with the one box around it: a slanted head leaves room
+beside it for a figure or a badge."""
+
+
+def head_boxes(poly: np.ndarray, n: int) -> list[tuple[float, float, float, float]]:
+    """Boxes that together cover the triangle ``poly`` (display units): the box around the part of
+    the triangle in each of ``n`` equal strips across the longer side of the box around it."""
+    from shapely.geometry import Polygon as SPolygon, box as sbox
+
+    tri = SPolygon(poly)
+    x0, y0, x1, y1 = tri.bounds
+    out = []
+    for i in range(n):
+        if x1 - x0 >= y1 - y0:
+            strip = sbox(x0 + (x1 - x0) * i / n, y0, x0 + (x1 - x0) * (i + 1) / n, y1)
+        else:
+            strip = sbox(x0, y0 + (y1 - y0) * i / n, x1, y0 + (y1 - y0) * (i + 1) / n)
+        part = tri.intersection(strip)
+        if not part.is_empty:
+            out.append(tuple(float(v) for v in part.bounds))
+    return out
+
+
 def route_path(pts_disp: np.ndarray, bend: float, n: int = 40, bow: float = 0.0) -> tuple[np.ndarray, list[int]]:
     """The drawn line of a route through its points (display units) and the index of each point on it.
 
@@ -535,6 +570,49 @@ def route_path(pts_disp: np.ndarray, bend: float, n: int = 40, bow: float = 0.0)
     return path, idx
 
 
+NARROW_PASSES = 4
+"""Passes of the narrow look's placement of figures and of badges (:func:`_placed_in_passes`)."""
+
+
+def _placed_in_passes(placer: LabelPlacer, seq: list, place, misplaced, narrow: bool) -> list:
+    """Place the labels of ``seq`` in order with ``place(seq) -> [(row, result)]``; in the narrow look,
+    where some are misplaced (``misplaced(row, result)``: 0 well placed, 1 another line as near as
+    its own or a little nearer, 2 a rule broken), undo and place again with those first (the
+    crowded ones take their room before the others), up to :data:`NARROW_PASSES` passes; the pass
+    with the fewest broken rules, then the fewest level-1 labels, is kept (the first of equals).
+    The book's look places once."""
+    if not narrow:
+        return place(seq)
+    mark = (len(placer.placed), len(placer.labels), len(placer.skipped))
+
+    def undo():
+        for lab in placer.labels[mark[1]:]:
+            if lab["artist"] is not None:
+                lab["artist"].remove()
+        del placer.placed[mark[0]:], placer.labels[mark[1]:], placer.skipped[mark[2]:]
+
+    tried, best = [], None
+    for i in range(NARROW_PASSES):
+        out = place(seq)
+        level = {id(row): misplaced(row, res) for row, res in out}
+        score = (sum(v == 2 for v in level.values()), sum(v == 1 for v in level.values()))
+        tried.append(list(seq))
+        if best is None or score < best[0]:
+            best = (score, len(tried) - 1)
+        if score == (0, 0):
+            return out
+        nxt = sorted(seq, key=lambda row: -level[id(row)])  # stable: the misplaced first, in order
+        seen = any(len(nxt) == len(t) and all(a is b for a, b in zip(nxt, t)) for t in tried)
+        if i == NARROW_PASSES - 1 or seen:
+            break  # the last pass, or an order tried before: ``out`` stays placed
+        undo()
+        seq = nxt
+    if best[1] == len(tried) - 1:
+        return out
+    undo()
+    return place(tried[best[1]])
+
+
 def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.DataFrame,
                 panel: Panel, extra_obstacles: list[Box] = ()) -> dict:
     """Draw ``routes`` (rows of :func:`route_table`) on a base map; place names and labels.
@@ -559,7 +637,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         pair_count[key] = pair_count.get(key, 0) + 1
     g = gazetteer.set_index("place_id")
     marker_r = 2.6  # pt
-    paths, segments, heads = {}, {}, []
+    paths, segments, heads, fulls = {}, {}, [], {}
     for r in routes.itertuples(index=False):
         x, y = bm.project(np.array(r.lons), np.array(r.lats))
         pts_disp = to_disp(np.column_stack([x, y]))
@@ -570,6 +648,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         for k in range(1, len(idx)):
             segs.append((k, k + 1, r.modes[k], full[idx[k - 1]:idx[k] + 1]))
         segments[r.route_id] = segs
+        fulls[r.route_id] = full
         lw = (r.line_width_pt if panel.widths else LW_BASE + 0.3)
         head_l, head_w = (2.0 * lw + 4.0) * ppt, (1.3 * lw + 2.6) * ppt
         p = trim(full, (marker_r + 1.0) * ppt, (marker_r + 1.0) * ppt)
@@ -618,7 +697,7 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
                                               edgecolor=r.colour if style_ == "hollow" else "white",
                                               linewidth=1.0 if style_ == "hollow" else 0.4, zorder=5.5)),
                          r.route_id)  # the arrowhead names the route
-        heads.append((r.route_id, (poly[:, 0].min(), poly[:, 1].min(), poly[:, 0].max(), poly[:, 1].max())))
+        heads.append((r.route_id, (poly[:, 0].min(), poly[:, 1].min(), poly[:, 0].max(), poly[:, 1].max()), poly))
     # obstacles: arrowheads, place markers, then wave numbers, then labels
     # route lines resampled every point: a label tells which line is nearest from these
     dense = {rid: _densify(p, ppt) for rid, p in paths.items()}
@@ -637,8 +716,9 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
         sb_ = bm.scale_bar
         (x0, y0), (x1, _) = to_disp((sb_["x0"], sb_["y"])), to_disp((sb_["x1"], sb_["y"]))
         placer.block((x0 - 4, y0 - 4, x1 + 4, y0 + 4), "scale bar")
-    for rid, hb in heads:
-        placer.block(hb, "arrowhead", rid)
+    for rid, hb, poly in heads:
+        for part in (head_boxes(poly, ARROWHEAD_STRIPS) if look.narrow else [hb]):
+            placer.block(part, "arrowhead", rid)
     # places: ordered by how many routes use them, then name (waypoints get no marker)
     use: dict[str, int] = {}
     ends: set[str] = set()
@@ -668,54 +748,49 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
 
     # figures in people first, each beside its own route (the shortest routes, with the fewest
     # places to carry one, first), so that no badge or name takes the only room a figure has
+    others_of = {rid: np.vstack([inner[o] for o in inner if o != rid] + [np.empty((0, 2))]) for rid in inner}
     if panel.magnitude_labels:
         lengths = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
         with_fig = [r for r in routes.itertuples(index=False)
                     if isinstance(r.magnitude_label, str) and r.magnitude_label]
-        for r in sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id)):
-            fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
-                           key=lambda f: (abs(f - 0.5), f))
-            text = r.magnitude_short if look.narrow else r.magnitude_label
-            art = placer.place_along(paths[r.route_id], text, kind="figure", names=r.route_id, fracs=fracs,
-                                     own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
-                                     others=np.vstack([inner[o] for o in inner if o != r.route_id]
-                                                      + [np.empty((0, 2))]),
-                                     core=inner[r.route_id],
-                                     fontweight="bold", color=rgb_darker(r.colour, 0.7),
-                                     fontsize=look.font, zorder=8.5)
+        fracs = sorted({round(min(max(0.5 + df, 0.08), 0.92), 3) for df in [k * 0.04 for k in range(-20, 21)]},
+                       key=lambda f: (abs(f - 0.5), f))
+        limit_fig = 3.0 * 72 / 25.4 * ppt
+
+        def place_figures(seq):
+            arts = []
+            for r in seq:
+                text = r.magnitude_short if look.narrow else r.magnitude_label
+                art = placer.place_along(paths[r.route_id], text, kind="figure", names=r.route_id, fracs=fracs,
+                                         own_soft=dense[r.route_id], side=1 if b[r.route_id] >= 0 else -1,
+                                         others=others_of[r.route_id], core=inner[r.route_id],
+                                         grid_pt=NARROW_GRID_PT if look.narrow else None,
+                                         fontweight="bold", color=rgb_darker(r.colour, 0.7),
+                                         fontsize=look.font, zorder=8.5)
+                arts.append((r, art))
+            return arts
+
+        def figure_misplaced(r, art):
+            """2: a figure left out, farther than 3 mm from its own line, or another line nearer
+            (beyond a tolerance); 1: another line as near as its own; 0: well placed."""
+            if art is None:
+                return 2
+            box = next(lab["box"] for lab in placer.labels if lab["artist"] is art)
+            own_d = _box_points_distance(box, inner[r.route_id])
+            if own_d > limit_fig:
+                return 2
+            return min(placer._tier(_box_points_distance(box, others_of[r.route_id]), own_d), 2)
+
+        seq = sorted(with_fig, key=lambda r: (lengths[r.route_id], r.route_id))
+        arts = _placed_in_passes(placer, seq, place_figures, figure_misplaced, look.narrow)
+        for r, art in arts:
             # the figure in people names its row of wave_figures (the route's row where it has none)
             hotspots.tag(art, r.magnitude_id if isinstance(r.magnitude_id, str) and r.magnitude_id else r.route_id)
-    # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
-    # the line where the route is too short to carry it without hiding the line). A badge stays
-    # within LabelPlacer.BADGE_GAPS_MM[-1] of its own line, and no line of another wave is nearer to it.
-    numbers = {}
-    rad = look.badge_r * ppt
-    wave_of = dict(zip(routes["route_id"], routes["wave_no"]))
-    order = routes.sort_values(["wave_no", "route_id"])
-    if look.narrow:  # little room: the shortest routes, with the fewest places for a badge, first
-        blen = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
-        order = order.assign(_len=order["route_id"].map(blen)).sort_values(["_len", "route_id"], kind="mergesort")
-    for r in order.itertuples(index=False):
-        p = paths[r.route_id]
-        others = [inner[o] for o in inner if wave_of[o] != r.wave_no and len(inner[o])]
-        c, box = placer.badge_spot(p, rad, own=dense[r.route_id], others=np.vstack(others) if others else None,
-                                   fracs=NARROW_BADGE_FRACS if look.narrow else None,
-                                   gaps_mm=(0.2, 0.6, 1.0, 1.4, 1.8, 2.2, 2.5) if look.narrow else None)
-        numbers[r.route_id] = c
-        cd = to_data(c)
-        rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
-        circ = Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5)
-        hotspots.tag(ax.add_patch(circ), r.route_id)  # the wave number names its route too
-        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=look.font,
-                fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
-        placer.placed.append(box)
-        placer.labels.append({"text": str(r.wave_no), "kind": "badge", "names": r.route_id, "box": box,
-                              "artist": circ})
-    # then place names, beside their own marker
-    for p in (places if panel.place_labels == "all" else [p for p in places if p in ends]):
-        place_name(p)
-    # country names last: grey capitals inside the country's part visible in the frame
-    if panel.label_countries and "countries" in bm.layers:
+
+    def place_countries():
+        # grey capitals inside the country's part visible in the frame
+        if not (panel.label_countries and "countries" in bm.layers):
+            return
         from shapely.geometry import box as _box
 
         frame = _box(bm.xlim[0], bm.ylim[0], bm.xlim[1], bm.ylim[1])
@@ -730,6 +805,74 @@ def draw_routes(ax, bm: basemap.BaseMap, routes: pd.DataFrame, gazetteer: pd.Dat
             name = COUNTRY_SHORT.get(iso, str(rows.iloc[0]["name_en"])).upper()
             placer.place_in_polygon(_to_display_geom(geom, to_disp), name, kind="country", names=iso,
                                     color="#6f6f6f", zorder=6.2, fontsize=look.font)
+
+    # in the narrow look a panel naming only the routes' ends (the overview) names its countries
+    # before the wave numbers and places are placed: the countries orient the reader
+    countries_first = look.narrow and panel.place_labels != "all"
+    if countries_first:
+        place_countries()
+    # wave numbers on the routes (one badge per route, moved along the line if crowded; beside
+    # the line where the route is too short to carry it without hiding the line). A badge stays
+    # within LabelPlacer.BADGE_GAPS_MM[-1] of its own line, and no line of another wave is nearer to it.
+    numbers = {}
+    rad = look.badge_r * ppt
+    wave_of = dict(zip(routes["route_id"], routes["wave_no"]))
+    order = routes.sort_values(["wave_no", "route_id"])
+    if look.narrow:  # little room: the shortest routes, with the fewest places for a badge, first
+        blen = {rid: float(np.sum(np.hypot(*np.diff(p, axis=0).T))) for rid, p in paths.items()}
+        order = order.assign(_len=order["route_id"].map(blen)).sort_values(["_len", "route_id"], kind="mergesort")
+    other_waves = {}
+    for rid in paths:
+        ow = [inner[o] for o in inner if wave_of[o] != wave_of[rid] and len(inner[o])]
+        other_waves[rid] = np.vstack(ow) if ow else None
+
+    # a badge's own line: in the narrow look the whole drawn line, from marker to marker (a route
+    # shorter than a badge, its line hidden under its arrowhead, is then named from beside its ends)
+    badge_own = {rid: _densify(fulls[rid], ppt) for rid in paths} if look.narrow else dense
+
+    def place_badges(seq):
+        spots = []
+        for r in seq:
+            c, box = placer.badge_spot(paths[r.route_id], rad, own=badge_own[r.route_id],
+                                       others=other_waves[r.route_id],
+                                       fracs=NARROW_BADGE_FRACS if look.narrow else None,
+                                       gaps_mm=NARROW_BADGE_GAPS_MM if look.narrow else None,
+                                       grid_pt=NARROW_GRID_PT if look.narrow else None)
+            placer.placed.append(box)
+            placer.labels.append({"text": str(r.wave_no), "kind": "badge", "names": r.route_id, "box": box,
+                                  "artist": None})
+            spots.append((r, (c, box)))
+        return spots
+
+    def badge_misplaced(r, spot):
+        """2: a badge farther from its own line than the largest gap, or another wave's line nearer
+        by more than a point; 1: another wave's line nearer by less; 0: well placed."""
+        box = spot[1]
+        own_d = _box_points_distance(box, badge_own[r.route_id])
+        if own_d > max(LabelPlacer.BADGE_GAPS_MM) / 25.4 * fig.dpi + 0.5 * ppt:
+            return 2
+        oth = other_waves[r.route_id]
+        d = math.inf if oth is None else _box_points_distance(box, oth)
+        return 2 if d + ppt < own_d else 1 if d < own_d else 0
+
+    spots = _placed_in_passes(placer, list(order.itertuples(index=False)), place_badges, badge_misplaced,
+                              look.narrow)
+    badge_labels = {lab["names"]: lab for lab in placer.labels if lab["kind"] == "badge" and lab["artist"] is None}
+    for r, (c, box) in spots:
+        numbers[r.route_id] = c
+        cd = to_data(c)
+        rad_d = abs(to_data((c[0] + rad, c[1]))[0] - cd[0])
+        circ = Circle(cd, rad_d, facecolor="white", edgecolor=r.colour, linewidth=1.2, zorder=7.5)
+        hotspots.tag(ax.add_patch(circ), r.route_id)  # the wave number names its route too
+        ax.text(cd[0], cd[1], str(r.wave_no), ha="center", va="center_baseline", fontsize=look.font,
+                fontweight="bold", color=rgb_darker(r.colour, 0.8), zorder=7.6)
+        badge_labels[r.route_id]["artist"] = circ
+    # then place names, beside their own marker
+    for p in (places if panel.place_labels == "all" else [p for p in places if p in ends]):
+        place_name(p)
+    # country names last
+    if not countries_first:
+        place_countries()
     return {"placer": placer, "paths": paths, "segments": segments, "numbers": numbers, "stops": places}
 
 
