@@ -48,7 +48,7 @@ paper-figures: $(STAMP)
 # every figure's paper edition at both widths against the journal checks; what is not delivered yet is an expected failure (book/paper_figures.md)
 paper-check: $(STAMP)
 	bash scripts/install-system-deps.sh paper
-	$(PY) -m pytest -p no:nbval -o addopts='' -m paper_all tests/test_paper.py tests/test_maps_geography.py
+	$(PY) -m pytest -p no:nbval -o addopts='' -n $(TEST_JOBS) -m paper_all tests/test_paper.py tests/test_maps_geography.py
 
 sysdeps:
 	bash scripts/install-system-deps.sh test

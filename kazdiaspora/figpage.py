@@ -97,6 +97,10 @@ def citation_bibtex(meta: dict) -> str:
     ])
 
 
+PAPER_TARGET = "paper-making"
+"""The section of book/paper_figures.md that says how to make a figure's paper files."""
+
+
 def render_page(figdir: Path | None = None) -> str:
     figdir = Path(figdir or paths.FIGURES_DIR)
     metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))
@@ -128,6 +132,9 @@ def render_page(figdir: Path | None = None) -> str:
         out.append(f"Download: {{download}}`PNG <{f['png']}>` · {{download}}`SVG <{f['svg']}>` · "
                    f"{{download}}`PDF <{f['pdf']}>` · {{download}}`data (CSV, {m['rows']} rows) <{f['csv']}>`"
                    f" · figure id `{fid}`\n\n")
+        out.append(f"For a journal: single- and double-column files (89 and 183 mm; PDF, EPS, SVG, TIFF, PNG "
+                   f"and a caption file), made by `python -m kazdiaspora.figures paper {fid}`; see "
+                   f"{{ref}}`making the paper files <{PAPER_TARGET}>`.\n\n")
         out.append(f"**Cite this figure:** {citation_text(m)}\n\n")
         out.append(f"```bibtex\n{citation_bibtex(m)}\n```\n\n")
     if not metas:

@@ -235,3 +235,16 @@ def test_svg_ids_do_not_depend_on_float_noise():
     b = a.replace(b"p805a7285ac", b"pbd977eab74").replace(b"mc481edc87d", b"m0123456789")
     assert a != b and figures.stable_svg_ids(a) == figures.stable_svg_ids(b)
     assert b'url(#p0000000001)' in figures.stable_svg_ids(a) and b'#m0000000001' in figures.stable_svg_ids(a)
+
+
+def test_every_entry_of_the_figures_page_says_how_to_get_its_paper_files():
+    """Each figure's entry on the Figures and data page names the command that writes its paper
+    edition and links the section of the paper page that explains the files."""
+    page = figpage.render_page()
+    entries = page.split("\n(figdata-")[1:]
+    assert len(entries) == len(figures.load_all())
+    for e in entries:
+        fid = e.split(")=", 1)[0]
+        assert f"`python -m kazdiaspora.figures paper {fid}`" in e, fid
+        assert f"<{figpage.PAPER_TARGET}>`" in e, fid
+    assert f"({figpage.PAPER_TARGET})=\n## Making the files" in (paths.ROOT / "book/paper_figures.md").read_text(encoding="utf-8")
