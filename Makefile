@@ -61,7 +61,7 @@ NBVAL_LOG := _build/nbval.log
 test: $(STAMP) sysdeps
 	@mkdir -p _build && rm -f $(NBVAL_LOG)
 	bash scripts/offline.sh bash -c '$(PY) -m pytest notebooks book/intro.ipynb > $(NBVAL_LOG) 2>&1 & nb=$$!; \
-	  $(PY) -m pytest -n $(TEST_JOBS) --durations=15 tests; t=$$?; wait $$nb; n=$$?; \
+	  $(PY) -m pytest -n $(TEST_JOBS) --dist worksteal --durations=15 tests; t=$$?; wait $$nb; n=$$?; \
 	  echo "---- nbval: every cell of every notebook against its stored output ----"; cat $(NBVAL_LOG); \
 	  echo "make test: tests exit $$t, nbval exit $$n"; exit $$(( t != 0 || n != 0 ))'
 

@@ -239,6 +239,7 @@ def test_deterministic_and_incremental(sample_export, tmp_path):
 
 
 @needs_font
+@pytest.mark.paper_all
 def test_figures_drawn_at_once_write_the_same_bytes(tmp_path):
     """`--jobs 2` (each figure in a worker process) writes exactly what one process writes, and a
     second run redoes nothing."""
