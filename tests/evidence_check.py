@@ -87,6 +87,20 @@ POPOVER = r"""
 })
 """
 
+HIDE_WAIT_MS = 600
+"""How long the popover may take to hide after the mouse leaves its mark (the page waits 250 ms)."""
+
+POPOVER_HIDDEN = r"""
+(async (fid, ms) => {
+  const p = document.querySelector('.kaz-hs-wrap[data-figure-id="' + fid + '"] .kaz-hs-pop');
+  for (let t = 0; t <= ms; t += 25) {
+    if (p.hidden || p.offsetHeight === 0) return true;
+    await new Promise(r => setTimeout(r, 25));
+  }
+  return false;
+})
+"""
+
 FOCUS = r"""
 ((fid, k) => {
   const w = document.querySelector('.kaz-hs-wrap[data-figure-id="' + fid + '"]');
@@ -139,7 +153,8 @@ def check_hotspots(b, s, root: Path, page: Path) -> tuple[list, dict]:
             problems.append(bc.Problem(rel, "hotspot-no-label", f"{fid}: {lay['buttons'] - lay['labelled']} buttons"))
         info = {"marks": lay["buttons"], "rows": len(data["rows"]), "drawn": len(drawn), "sampled": 0,
                 "hovered": 0, "focused": 0, "covered": 0}
-        for k in sample(lay["focusable"]):
+        ks = sample(lay["focusable"])
+        for k in ks:
             info["sampled"] += 1
             pt = _call(b, s, POINT, fid, k)
             r = rows[pt["id"]]
@@ -155,9 +170,10 @@ def check_hotspots(b, s, root: Path, page: Path) -> tuple[list, dict]:
                     problems.append(bc.Problem(rel, "hover-no-row-text", f"{fid}: {r['id']} (popover: "
                                                                           f"{pop['text'][:80]!r})"))
                 _mouse(b, s, 1, 1)
-                b.evaluate(s, "new Promise(r => setTimeout(r, 350))")
-                if _call(b, s, POPOVER, fid)["visible"]:
-                    problems.append(bc.Problem(rel, "popover-stays", f"{fid}: {r['id']} after the mouse left"))
+                # the popover hides a moment after the mouse leaves (so that it can be entered); every
+                # mark of a figure shares one handler, so this is checked on its first and last mark
+                if k in (ks[0], ks[-1]) and _call(b, s, POPOVER_HIDDEN, fid, HIDE_WAIT_MS) is not True:
+                    problems.append(bc.Problem(rel, "popover-stays", f"{fid}: {r['id']} {HIDE_WAIT_MS} ms after the mouse left"))
             f = _call(b, s, FOCUS, fid, k)
             if f["active"] and f["visible"] and all(w in f["text"] for w in want):
                 info["focused"] += 1
