@@ -32,7 +32,6 @@ def national_count_ids() -> set[str]:
     """Ids of the population rows that count the Kazakhs of a whole host country (the same rule as
     chapter 1's charts: no region, no denominator, no count of people born in Kazakhstan or of its
     citizens, no probable misprint)."""
-    from . import evidence
     from .charts import population
 
     rows = evidence.drawable(population.host_rows(data.load("population_estimates")))
