@@ -624,7 +624,7 @@ def _beyond_text(r) -> str:
               f"count dated {CURRENT_SINCE} or later ({int((d['basis'] == 'official').sum())} countries; the year is in "
               f"the label). Hollow circles: countries without such a count, sized by the median of their current "
               f"point figures (ranges left out; derived, {int((d['basis'] == 'median').sum())} countries). Host countries more than "
-              f"{MAP_RADIUS_KM:,} km from Kazakhstan are listed beside the map. The CSV gives, for every country, the "
+              f"{MAP_RADIUS_KM:,} km from Kazakhstan are listed next to the key of circle sizes. The CSV gives, for every country, the "
               f"range of all current figures (range_low, range_high)."),
           alt=lambda d: (
               f"Map of Central Eurasia centred on Kazakhstan with proportional circles on {int(d['on_map'].sum())} "
