@@ -641,40 +641,12 @@ def diaspora_map():
     if map_look().narrow:  # a journal's single column: laid out again (the book's version below is unchanged)
         return _diaspora_map_narrow(d, world, home), d
     fig, (ax, side) = style.new_figure(3.75, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
-    ax.set_facecolor(style.WATER)
-    hosts = set(d["iso3"])
-    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3, zorder=1)
-    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.4, zorder=1.5)
-    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.8, zorder=2)
-    on_map = d[d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
-    off_map = d[~d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
-    xs = list(on_map["map_x"]) + [home.bounds[0], home.bounds[2]]
-    ys = list(on_map["map_y"]) + [home.bounds[1], home.bounds[3]]
-    padx, pady = 0.10 * (max(xs) - min(xs)), 0.14 * (max(ys) - min(ys))
-    ax.set_xlim(min(xs) - padx, max(xs) + padx)
-    ax.set_ylim(min(ys) - pady, max(ys) + pady)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    for sp in ax.spines.values():
-        sp.set_visible(True)
-        sp.set_color(style.GREY)
-    fig.suptitle("Kazakhs abroad: latest census or official count per host country", fontsize=10,
-                 fontweight="bold", x=0.02, ha="left")
-    # circle area ∝ persons: s (pt²) = k * value; the largest circle ~0.5 in across
+    on_map, off_map, xlim, ylim = _map_frame(d, home)
     vmax = d["value"].max()
-    k = (0.5 * 72) ** 2 / vmax * math.pi / 4
+    k = (0.5 * 72) ** 2 / vmax * math.pi / 4  # circle area ∝ persons: s (pt²) = k * value; the largest ~0.5 in across
+    home_label = _draw_map(ax, world, home, d, on_map, xlim, ylim, k, lw=1.0, home_fs=8)
+    fig.suptitle(MAP_TITLE, fontsize=10, fontweight="bold", x=0.02, ha="left")
     colour = style.OKABE_ITO["blue"]
-    for _, r in on_map.iterrows():
-        filled = r["basis"] == "official"
-        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
-                   edgecolor="black" if filled else colour, linewidths=0.5 if filled else 1.3,
-                   alpha=0.85 if filled else 1, zorder=4), hotspots.key(r))
-    hp = home.representative_point()
-    home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=8, ha="center", va="center", color="#5e5035",
-                         fontweight="bold", zorder=3)
     # side panel: size legend and the distant hosts
     side.axis("off")
     refs = _reference_sizes(vmax, d["value"].min())
@@ -696,8 +668,7 @@ def diaspora_map():
     for _, r in on_map.iterrows():
         disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
         radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
-        when = f"{r['year']}" if r["basis"] == "official" else "median"
-        texts.append(f"{r['country']}\n{style.fmt_people(r['value'])}, {when}")
+        texts.append(map_label(r))
     fs = 7.5
     whs = []
     for t in texts:
@@ -735,11 +706,56 @@ NARROW_LEADER_PX = 6.0
 """A label whose anchor is farther than this from its circle's edge (display units) gets a leader line."""
 
 
-def narrow_map_label(r) -> str:
-    """A host's label in the single-column map: the country on one line, its figure and the year
-    of the census or official count (or "median", as in the book's map) on the next."""
+MAP_TITLE = "Kazakhs abroad: latest census or official count per host country"
+
+
+def map_label(r) -> str:
+    """A host's label on the diaspora map (both layouts): the country on one line, its figure and
+    the year of the census or official count (or "median") on the next."""
     when = f"{r['year']}" if r["basis"] == "official" else "median"
     return f"{r['country']}\n{style.fmt_people(r['value'])}, {when}"
+
+
+def _map_frame(d: pd.DataFrame, home):
+    """The hosts on the map and beyond it (largest first), and the map's limits: every circle on
+    the map and Kazakhstan, with a margin."""
+    on_map = d[d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    off_map = d[~d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
+    xs = list(on_map["map_x"]) + [home.bounds[0], home.bounds[2]]
+    ys = list(on_map["map_y"]) + [home.bounds[1], home.bounds[3]]
+    padx, pady = 0.10 * (max(xs) - min(xs)), 0.14 * (max(ys) - min(ys))
+    return on_map, off_map, (min(xs) - padx, max(xs) + padx), (min(ys) - pady, max(ys) + pady)
+
+
+def _draw_map(ax, world, home, d, on_map, xlim, ylim, k: float, lw: float, home_fs: float):
+    """Land, host countries and Kazakhstan, the frame, one circle per host on the map (area ∝
+    persons: s = k × value; filled for a census or official count, hollow for a median) and the
+    name KAZAKHSTAN, which it returns. ``lw`` scales every line (1 in the book's layout)."""
+    ax.set_facecolor(style.WATER)
+    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3 * lw, zorder=1)
+    world[world["iso3"].isin(set(d["iso3"]))].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.4 * lw,
+                                                   zorder=1.5)
+    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.8 * lw, zorder=2)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for sp in ax.spines.values():
+        sp.set_visible(True)
+        sp.set_color(style.GREY)
+    colour = style.OKABE_ITO["blue"]
+    for _, r in on_map.iterrows():
+        filled = r["basis"] == "official"
+        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
+                                edgecolor="black" if filled else colour,
+                                linewidths=(0.5 if filled else 1.3) * lw, alpha=0.85 if filled else 1, zorder=4),
+                     hotspots.key(r))
+    hp = home.representative_point()
+    return ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=home_fs, ha="center", va="center", color="#5e5035",
+                   fontweight="bold", zorder=3)
 
 
 def _diaspora_map_narrow(d: pd.DataFrame, world, home):
@@ -758,12 +774,7 @@ def _diaspora_map_narrow(d: pd.DataFrame, world, home):
     look = map_look()
     fs = look.font
     wide = style.edition().width_in
-    on_map = d[d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
-    off_map = d[~d["on_map"]].sort_values(["value", "iso3"], ascending=[False, True])
-    xs = list(on_map["map_x"]) + [home.bounds[0], home.bounds[2]]
-    ys = list(on_map["map_y"]) + [home.bounds[1], home.bounds[3]]
-    padx, pady = 0.10 * (max(xs) - min(xs)), 0.14 * (max(ys) - min(ys))  # the book's frame
-    xlim, ylim = (min(xs) - padx, max(xs) + padx), (min(ys) - pady, max(ys) + pady)
+    on_map, off_map, xlim, ylim = _map_frame(d, home)  # the book's frame
     map_h = (wide - 0.06) * (ylim[1] - ylim[0]) / (xlim[1] - xlim[0])
     key_h = 1.25
     fig = plt.figure(figsize=(wide, map_h + key_h), layout="constrained")
@@ -771,35 +782,13 @@ def _diaspora_map_narrow(d: pd.DataFrame, world, home):
     ax = fig.add_subplot(gs[0, :], label="map")
     key = fig.add_subplot(gs[1, 0], label="legend")
     far = fig.add_subplot(gs[1, 1], label="distant hosts")
-    ax.set_facecolor(style.WATER)
-    hosts = set(d["iso3"])
-    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.25, zorder=1)
-    world[world["iso3"].isin(hosts)].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.3, zorder=1.5)
-    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.6, zorder=2)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    for sp in ax.spines.values():
-        sp.set_visible(True)
-        sp.set_color(style.GREY)
-        sp.set_linewidth(0.6)
-    fig.suptitle("Kazakhs abroad: latest census or official count per host country", fontsize=10,
-                 fontweight="bold", x=0.02, ha="left").set_in_layout(False)  # left out of the paper file
     vmax = d["value"].max()
     k = (NARROW_CIRCLE_IN * 72) ** 2 / vmax * math.pi / 4
+    home_label = _draw_map(ax, world, home, d, on_map, xlim, ylim, k, lw=0.77, home_fs=fs + 0.8)
+    for sp in ax.spines.values():
+        sp.set_linewidth(0.6)
+    fig.suptitle(MAP_TITLE, fontsize=10, fontweight="bold", x=0.02, ha="left").set_in_layout(False)  # left out of the paper file
     colour = style.OKABE_ITO["blue"]
-    for _, r in on_map.iterrows():
-        filled = r["basis"] == "official"
-        hotspots.tag(ax.scatter([r["map_x"]], [r["map_y"]], s=k * r["value"], facecolor=colour if filled else "white",
-                                edgecolor="black" if filled else colour, linewidths=0.4 if filled else 1.0,
-                                alpha=0.85 if filled else 1, zorder=4), hotspots.key(r))
-    hp = home.representative_point()
-    home_label = ax.text(hp.x, hp.y, "KAZAKHSTAN", fontsize=fs + 0.8, ha="center", va="center", color="#5e5035",
-                         fontweight="bold", zorder=3)
     # under the map: the size key (left) and the distant hosts (right)
     key.axis("off")
     far.axis("off")
@@ -833,7 +822,7 @@ def _diaspora_map_narrow(d: pd.DataFrame, world, home):
     for _, r in on_map.iterrows():
         disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
         radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
-        texts.append(narrow_map_label(r))
+        texts.append(map_label(r))
     whs = []
     for t in texts:
         tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
