@@ -6,7 +6,7 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
-JB     := $(VENV)/bin/jupyter-book
+JB     := $(PY) -m kazdiaspora.jb
 STAMP  := $(VENV)/.installed
 JBFLAGS := -W -n --keep-going
 # `make test` in parallel (pytest-xdist); notebooks and the build of the repository stay on one worker

@@ -32,9 +32,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
+from .startup import skip_iri_grammars
 
-from . import paths, trace
+skip_iri_grammars()  # before nbformat imports jsonschema
+
+import nbformat  # noqa: E402
+
+from . import paths, trace  # noqa: E402
 
 STAMP_DIR = paths.ROOT / ".exec"
 KERNEL = "python3"

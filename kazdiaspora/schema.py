@@ -212,6 +212,9 @@ def _names(v) -> list[str]:
 
 def check(dp_path: Path, rel: str, data_dir: Path) -> tuple[dict | None, list]:
     """Parse and check the descriptor. Returns (descriptor or None, problems)."""
+    from .startup import skip_iri_grammars
+
+    skip_iri_grammars()
     from jsonschema import Draft7Validator
 
     from .data import Problem

@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-JB = str(Path(sys.executable).with_name("jupyter-book"))
+JB = [PY, "-m", "kazdiaspora.jb"]  # the jupyter-book command as make runs it
 CHANGED_FILE = "data/population/estimates.csv"
 
 
@@ -94,7 +94,7 @@ def main() -> int:
         shutil.copytree(ROOT, repo, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", "*.egg-info"))
         env = dict(os.environ, PYTHONPATH=str(repo))
         execute = [PY, "-m", "kazdiaspora.execute"]
-        build = [JB, "build", ".", "-W", "-n", "--keep-going"]
+        build = [*JB, "build", ".", "-W", "-n", "--keep-going"]
 
         t_exec, _ = peak.run([*execute, "--force", "--jobs", "1"], repo, env)
         shutil.rmtree(repo / "_build", ignore_errors=True)

@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
-JB="$(dirname "$PY")/jupyter-book"
 OUT=_build/latex
 PDF=$OUT/kazakh-diaspora.pdf
 LOG=$OUT/kazakh-diaspora.log
@@ -23,7 +22,7 @@ fi
 
 "$PY" -m kazdiaspora.execute
 rm -f "$PDF"
-"$JB" build . --builder pdflatex -W -n --keep-going
+"$PY" -m kazdiaspora.jb build . --builder pdflatex -W -n --keep-going
 
 test -s "$PDF" || { echo "error: $PDF was not written" >&2; exit 1; }
 if grep -q "Missing character" "$LOG"; then

@@ -78,7 +78,7 @@ def _run(cmd):
 def _build_book() -> BuiltBook:
     before = tracked_state()
     _run([sys.executable, "-m", "kazdiaspora.execute"])
-    build = _run([str(Path(sys.executable).with_name("jupyter-book")), "build", ".", "-W", "-n", "--keep-going"])
+    build = _run([sys.executable, "-m", "kazdiaspora.jb", "build", ".", "-W", "-n", "--keep-going"])
     after = tracked_state()
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     return BuiltBook(paths.BUILD_DIR / "html", changed, build.stdout)

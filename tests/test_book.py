@@ -23,7 +23,7 @@ from kazdiaspora import paths
 ROOT_GROUP = "repository-build"  # tests/conftest.py: same worker as nbval and the browser tests
 
 PY = sys.executable
-JB = str(Path(sys.executable).with_name("jupyter-book"))
+JB = [PY, "-m", "kazdiaspora.jb"]  # the jupyter-book command as make runs it
 STRICT = ["-W", "-n", "--keep-going"]
 
 # The data change of the stale-result test: a value in a table, and how it must appear in a page.
@@ -137,7 +137,7 @@ def test_changed_data_is_reexecuted_and_shown(tmp_path):
     assert Path(nb).stem in readers, f"{nb} prints the value but does not read {rel}"
     done = run([PY, "-m", "kazdiaspora.execute", nb], repo, env=env)
     assert f"executed {nb}" in done.stderr
-    run([JB, "build", ".", *STRICT], repo, env=env)
+    run([*JB, "build", ".", *STRICT], repo, env=env)
     assert expected in (repo / "_build/html" / page).read_text(encoding="utf-8"), \
         f"{page} does not show the changed value {expected!r}"
 
