@@ -217,9 +217,17 @@ def _edge_ticks(transformer, values, fixed_is_lon, xlim, ylim, axis):
     return [pos[i] for i in order], [labels[i] for i in order]
 
 
-def _plot_polys(ax, gdf, **kw):
-    if len(gdf):
-        gdf.plot(ax=ax, **kw)
+def plot_layer(ax, layer, **kw) -> None:
+    """Draw a GeoDataFrame or GeoSeries on ``ax`` (``layer.plot(ax=ax, **kw)``); nothing if it is empty.
+
+    Every map and chart draws its layers here. geopandas redraws the whole figure after each layer
+    (``ax.figure.canvas.draw_idle()``), which is most of a route map's drawing time; the maps' final
+    layout depends on those intermediate draws (the layout engine's placement of the axes and the
+    labels placed from it), so they are kept: skipping them was tried and moved labels on every
+    map, one wave badge onto another wave's route.
+    """
+    if len(layer):
+        layer.plot(ax=ax, **kw)
 
 
 def draw_basemap(
@@ -291,9 +299,9 @@ def draw_basemap(
     countries = prep(load_layer("countries", maps_dir))
     drawn["countries"] = countries
     is_hl = countries["iso3"].isin(hl_countries)
-    _plot_polys(ax, countries[~is_hl], facecolor=PALETTE["land"], edgecolor=PALETTE["border"],
+    plot_layer(ax, countries[~is_hl], facecolor=PALETTE["land"], edgecolor=PALETTE["border"],
                 linewidth=0.4, zorder=1)
-    _plot_polys(ax, countries[is_hl], facecolor=PALETTE["land_highlight"], edgecolor=PALETTE["border"],
+    plot_layer(ax, countries[is_hl], facecolor=PALETTE["land_highlight"], edgecolor=PALETTE["border"],
                 linewidth=0.4, zorder=1.1)
 
     if hl_admin1 or admin1_borders:
@@ -303,13 +311,11 @@ def draw_basemap(
         if unknown:
             raise KeyError(f"admin-1 codes not in data/maps/admin1.geojson: {unknown}")
         sel = admin1[admin1["iso_3166_2"].isin(hl_admin1)]
-        _plot_polys(ax, sel, facecolor=PALETTE["admin1_highlight"], edgecolor="none", zorder=2)
+        plot_layer(ax, sel, facecolor=PALETTE["admin1_highlight"], edgecolor="none", zorder=2)
         borders = admin1[admin1["iso3"].isin(sorted(set(admin1_borders)))]
-        if len(borders):
-            borders.boundary.plot(ax=ax, color=PALETTE["admin1_border"], linewidth=0.35,
-                                  linestyle=(0, (2, 1.5)), zorder=2.5)
-        if len(sel):
-            sel.boundary.plot(ax=ax, color=PALETTE["admin1_highlight_edge"], linewidth=0.6, zorder=2.6)
+        plot_layer(ax, borders.boundary, color=PALETTE["admin1_border"], linewidth=0.35,
+                   linestyle=(0, (2, 1.5)), zorder=2.5)
+        plot_layer(ax, sel.boundary, color=PALETTE["admin1_highlight_edge"], linewidth=0.6, zorder=2.6)
 
     if lakes:
         lk = prep(load_layer("lakes", maps_dir))
@@ -318,28 +324,27 @@ def draw_basemap(
         caspian = lk[lk["id"] == "caspian"]
         # the Caspian is a hole in NE admin-0: the water background shows it; GSHHG's shore is
         # drawn under the countries so the NE coast wins where the two differ
-        _plot_polys(ax, caspian, facecolor=PALETTE["water"], edgecolor="none", zorder=0.5)
-        _plot_polys(ax, base, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
+        plot_layer(ax, caspian, facecolor=PALETTE["water"], edgecolor="none", zorder=0.5)
+        plot_layer(ax, base, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
                     linewidth=0.3, zorder=3)
         hist = lk[lk["id"] == "aral_historic"]
         mod = lk[lk["id"] == "aral_modern"]
         if aral in ("both", "modern"):
-            _plot_polys(ax, mod, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
+            plot_layer(ax, mod, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
                         linewidth=0.3, zorder=3)
         if aral == "historic":
-            _plot_polys(ax, hist, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
+            plot_layer(ax, hist, facecolor=PALETTE["water"], edgecolor=PALETTE["water_edge"],
                         linewidth=0.3, zorder=3)
-        if aral == "both" and len(hist):
-            hist.boundary.plot(ax=ax, color=PALETTE["aral_historic"], linewidth=0.6,
-                               linestyle=(0, (3, 2)), zorder=3.1)
+        if aral == "both":
+            plot_layer(ax, hist.boundary, color=PALETTE["aral_historic"], linewidth=0.6,
+                       linestyle=(0, (3, 2)), zorder=3.1)
         if aral not in ("both", "modern", "historic", "none"):
             raise ValueError(f"aral must be 'both', 'modern', 'historic' or 'none', not {aral!r}")
 
     if rivers:
         rv = prep(load_layer("rivers", maps_dir))
         drawn["rivers"] = rv
-        if len(rv):
-            rv.plot(ax=ax, color=PALETTE["river"], linewidth=0.7, zorder=3.5)
+        plot_layer(ax, rv, color=PALETTE["river"], linewidth=0.7, zorder=3.5)
 
     # graticule, labelled where it crosses the bottom and left frame edges
     ax.set_xlim(*xlim)

@@ -282,10 +282,9 @@ def scripts_map():
     for script, (label, colour, hatch) in SCRIPT_STYLE.items():
         isos = sorted(plotted.loc[plotted["script"] == script, "iso3"])
         sub = proj[proj["iso3"].isin(isos)]
-        if len(sub):
-            sub.plot(ax=ax, facecolor=colour, edgecolor="black", linewidth=0.5, hatch=hatch, zorder=1.5)
+        basemap.plot_layer(ax, sub, facecolor=colour, edgecolor="black", linewidth=0.5, hatch=hatch, zorder=1.5)
     home = proj[proj["iso3"] == HOMELAND]
-    home.plot(ax=ax, facecolor="white", edgecolor="black", linewidth=1.6, zorder=1.6)
+    basemap.plot_layer(ax, home, facecolor="white", edgecolor="black", linewidth=1.6, zorder=1.6)
     by_iso = proj.dissolve(by="iso3")
     from shapely.geometry import box
 

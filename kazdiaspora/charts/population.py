@@ -22,7 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import bib, data, evidence, hotspots, paths, style, trace
+from .. import basemap, bib, data, evidence, hotspots, paths, style, trace
 from . import narrow_column, wrap_legend_labels
 from ..figures import register
 from ..labels import place_labels, place_labels_with_leaders  # noqa: F401  (used here and by the tests)
@@ -532,26 +532,11 @@ def census_series():
 
 # ----------------------------------------------------------------------------- figure 3: map
 def _load_layer(name: str):
-    """A map layer through kazdiaspora.basemap when available, else the checked-in GeoJSON."""
-    try:
-        from .. import basemap  # type: ignore
-
-        return basemap.load_layer(name)
-    except (ImportError, AttributeError):
-        import geopandas as gpd
-
-        path = paths.DATA_DIR / "maps" / f"{name}.geojson"
-        trace.record(path)
-        return gpd.read_file(path)
+    return basemap.load_layer(name)
 
 
 def _map_crs():
-    try:
-        from .. import basemap  # type: ignore
-
-        return basemap.CENTRAL_ASIA_LCC
-    except (ImportError, AttributeError):
-        return "+proj=lcc +lat_0=45 +lon_0=70 +lat_1=35 +lat_2=55 +datum=WGS84 +units=m +no_defs"
+    return basemap.CENTRAL_ASIA_LCC
 
 
 ANCHOR_RADIUS_KM = 600
@@ -735,10 +720,11 @@ def _draw_map(ax, world, home, d, on_map, xlim, ylim, k: float, lw: float, home_
     persons: s = k × value; filled for a census or official count, hollow for a median) and the
     name KAZAKHSTAN, which it returns. ``lw`` scales every line (1 in the book's layout)."""
     ax.set_facecolor(style.WATER)
-    world.plot(ax=ax, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3 * lw, zorder=1)
-    world[world["iso3"].isin(set(d["iso3"]))].plot(ax=ax, color="#ebe4d3", edgecolor="#9a9488", linewidth=0.4 * lw,
-                                                   zorder=1.5)
-    world[world["iso3"] == "KAZ"].plot(ax=ax, color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.8 * lw, zorder=2)
+    basemap.plot_layer(ax, world, color=style.LAND, edgecolor="#b5b0a5", linewidth=0.3 * lw, zorder=1)
+    basemap.plot_layer(ax, world[world["iso3"].isin(set(d["iso3"]))], color="#ebe4d3", edgecolor="#9a9488",
+                       linewidth=0.4 * lw, zorder=1.5)
+    basemap.plot_layer(ax, world[world["iso3"] == "KAZ"], color="#e2cfa5", edgecolor="#8a7f6a", linewidth=0.8 * lw,
+                       zorder=2)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
