@@ -148,6 +148,7 @@ class Package:
         self._outlines: checks.Outlines | None = None
         self._raw: dict[str, tuple[list[str], list[tuple[int, dict[str, str]]]]] = {}
         self._bib: dict[str, int] | None = None
+        self._tables: dict[str, pd.DataFrame] = {}
 
     # ------------------------------------------------------------------ reading
     def path(self, name: str) -> Path:
@@ -412,7 +413,17 @@ class Package:
 
     # ------------------------------------------------------------------ loading
     def table(self, name: str) -> pd.DataFrame:
-        """The validated table as a typed DataFrame (integer -> Int64, number -> float64, text -> str)."""
+        """The validated table as a typed DataFrame (integer -> Int64, number -> float64, text -> str).
+
+        Validated and typed once per package (a changed file makes :func:`package` a new one); each
+        call returns its own copy, which the caller may change."""
+        if name not in self._tables:
+            self._tables[name] = self._typed(name)
+        df = self._tables[name].copy()
+        df.attrs = dict(self._tables[name].attrs)
+        return df
+
+    def _typed(self, name: str) -> pd.DataFrame:
         self.validate(name)
         header, rows = self.raw(name)
         fields = {f["name"]: f for f in self.fields(name)}

@@ -112,8 +112,24 @@ def figure_use(figdir: Path | None = None) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+_MEMO: dict = {}
+
+
 def evidence_table(figdir: Path | None = None) -> pd.DataFrame:
-    """One row per figure row of data/, with the fields the explorer and the country pages show."""
+    """One row per figure row of data/, with the fields the explorer and the country pages show.
+
+    Computed once per data package and state of the exported figures (the book build asks for it
+    on every country page); each call returns its own copy."""
+    figdir = Path(figdir or paths.FIGURES_DIR)
+    key = (data.package(), str(figdir),
+           tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(figdir.glob("*.[cj]s*"))))
+    if key not in _MEMO:
+        _MEMO.clear()
+        _MEMO[key] = _evidence_table(figdir)
+    return _MEMO[key].copy()
+
+
+def _evidence_table(figdir: Path) -> pd.DataFrame:
     names = country_name_map()
     grade_of = _grades()
     use = figure_use(figdir)
