@@ -194,11 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         _write_figures_page()
         return 0
+    took = _last_times()
+    # the longest first (as long as the last time here, else by size), so that two at once finish together
+    todo.sort(key=lambda nb: (-took.get(str(nb.relative_to(paths.ROOT)), nb.stat().st_size / 1e5), str(nb)))
 
     def run(nb: Path):
         try:
             secs = execute(nb)
             print(f"executed {nb.relative_to(paths.ROOT)} in {secs:.1f} s", file=sys.stderr)
+            took[str(nb.relative_to(paths.ROOT))] = round(secs, 1)
             return None
         except Exception as exc:  # report every failing notebook, then fail
             stamp_path(nb).unlink(missing_ok=True)
@@ -208,8 +212,25 @@ def main(argv: list[str] | None = None) -> int:
         errors = [e for e in pool.map(run, todo) if e]
     for e in errors:
         print(e, file=sys.stderr)
+    _save_times(took)
     _write_figures_page()
     return 1 if errors else 0
+
+
+TIMES = paths.BUILD_DIR / "execution-times.json"
+"""Seconds each notebook took when last executed here (not committed: it orders the next run)."""
+
+
+def _last_times() -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads(TIMES.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _save_times(took: dict[str, float]) -> None:
+    TIMES.parent.mkdir(parents=True, exist_ok=True)
+    TIMES.write_text(json.dumps(took, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _write_figures_page() -> None:

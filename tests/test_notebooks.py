@@ -112,3 +112,25 @@ def test_a_changed_module_makes_stale_exactly_the_notebooks_that_import_it(monke
             assert stale == imports, f"{nb_path.name}, {module} edited: stale={stale} ({why})"
             if stale:
                 assert module in why
+
+
+def test_the_longest_notebook_is_executed_first(monkeypatch, tmp_path):
+    """Two notebooks at once finish soonest when the longest starts first: the executor orders what
+    it runs by the time each took when last executed here, else by size."""
+    nbs = execute.toc_notebooks()
+    assert len(nbs) >= 3
+    rel = [str(p.relative_to(paths.ROOT)) for p in nbs]
+    times = tmp_path / "execution-times.json"
+    # the last notebook of the table of contents took longest, the first one second longest
+    times.write_text(json.dumps({rel[-1]: 30.0, rel[0]: 20.0}))
+    monkeypatch.setattr(execute, "TIMES", times)
+    monkeypatch.setattr(execute, "is_stale", lambda nb: (True, "test"))
+    monkeypatch.setattr(execute, "_write_figures_page", lambda: None)
+    order = []
+    monkeypatch.setattr(execute, "execute", lambda nb: order.append(str(nb.relative_to(paths.ROOT))) or 1.0)
+    assert execute.main(["--jobs", "1"]) == 0
+    assert order[:2] == [rel[-1], rel[0]]
+    unknown = [r for r in rel if r not in (rel[-1], rel[0])]
+    size = {r: (paths.ROOT / r).stat().st_size for r in unknown}
+    assert order[2:] == sorted(unknown, key=lambda r: -size[r])  # never timed here: by size
+    assert json.loads(times.read_text()) == {r: 1.0 for r in rel}  # this run's times are kept for the next
