@@ -316,6 +316,29 @@ def test_evidence_layer_in_the_browser(book_html, chromium):
     assert not problems, "\n".join(map(str, problems))
 
 
+@pytest.mark.slow
+def test_evidence_check_reports_a_popover_that_stays(book_html, chromium, tmp_path):
+    """The check of the popover's hiding can fail: in a copy of the site whose popovers hide 5 s
+    after the mouse leaves (the book's wait is 250 ms), it reports every figure of a chapter, and
+    nothing else."""
+    import shutil
+
+    import evidence_check as ec
+
+    root = tmp_path / "html"
+    shutil.copytree(book_html, root)
+    js = root / "_static" / "hotspots.js"
+    text = js.read_text(encoding="utf-8")
+    assert "setTimeout(f, 250)" in text, "the planted fault no longer applies: update this test"
+    js.write_text(text.replace("setTimeout(f, 250)", "setTimeout(f, 5000)"), encoding="utf-8")
+    page = root / "notebooks" / "04_identity_and_institutions.html"
+    with bc.Browser(chromium) as b:
+        problems, summary = ec.check_hotspots(b, b.new_tab(), root, page)
+    assert summary, "no figure with marks on the page"
+    assert {p.kind for p in problems} == {"popover-stays"}, problems
+    assert {p.detail.split(":")[0] for p in problems} == set(summary)
+
+
 # ---------------------------------------------------------------------------------------------
 # reading at phone width (issue 14)
 
