@@ -167,7 +167,6 @@ class Package:
         rel = _rel(path)
         if not path.exists():
             raise DataError(rel, None, None, f"file not found (table '{name}' in datapackage.json)")
-        trace.record(path)
         text = path.read_bytes()
         try:
             decoded = text.decode("utf-8")
@@ -412,15 +411,28 @@ class Package:
             raise err
 
     # ------------------------------------------------------------------ loading
-    def table(self, name: str) -> pd.DataFrame:
+    def table(self, name: str, columns=None) -> pd.DataFrame:
         """The validated table as a typed DataFrame (integer -> Int64, number -> float64, text -> str).
 
-        Validated and typed once per package (a changed file makes :func:`package` a new one); each
-        call returns its own copy, which the caller may change."""
+        ``columns``: only these columns (in this order), and only these are recorded as read
+        (:mod:`kazdiaspora.trace`), so that a notebook is not executed again when another column of
+        the file changes; the frame holds nothing else, so nothing else can be used. The whole
+        table is validated either way. Validated and typed once per package (a changed file makes
+        :func:`package` a new one); each call returns its own copy, which the caller may change."""
         if name not in self._tables:
             self._tables[name] = self._typed(name)
-        df = self._tables[name].copy()
-        df.attrs = dict(self._tables[name].attrs)
+        full = self._tables[name]
+        if columns is None:
+            trace.record(self.path(name))
+            df = full.copy()
+        else:
+            columns = list(columns)
+            unknown = [c for c in columns if c not in full.columns]
+            if unknown:
+                raise KeyError(f"table '{name}' has no column {unknown[0]!r}; columns: {', '.join(full.columns)}")
+            trace.record(self.path(name), columns)
+            df = full[columns].copy()
+        df.attrs = dict(full.attrs)
         return df
 
     def _typed(self, name: str) -> pd.DataFrame:
@@ -539,9 +551,10 @@ def _stamp() -> tuple:
     return tuple((str(p), p.stat().st_mtime_ns) for p in files if p.exists())
 
 
-def load(name: str) -> pd.DataFrame:
-    """Load one validated table by its resource name in datapackage.json."""
-    return package().table(name)
+def load(name: str, columns=None) -> pd.DataFrame:
+    """Load one validated table by its resource name in datapackage.json (``columns``: only these;
+    see :meth:`Package.table`)."""
+    return package().table(name, columns)
 
 
 def table_names() -> list[str]:

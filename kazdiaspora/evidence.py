@@ -103,11 +103,19 @@ def grade_of(key: str) -> str:
     return str(sources().loc[key, "grade"])
 
 
+_ROW_COLUMNS = ("id", "source_key", "locator", "status", "status_note", "correction", "value", "value_low",
+                "value_high", "unit", "as_printed",
+                # what reference_years reads
+                "year", "year_start", "year_end", "date_start", "date_end", "period", "wave_id")
+"""The columns of a figure table that :func:`rows` reads (only these are recorded as its inputs)."""
+
+
 @lru_cache(maxsize=4)
 def _rows_cached(stamp) -> pd.DataFrame:
     frames = []
     for name in FIGURE_TABLES:
-        t = data.load(name).copy()
+        fields = {f["name"] for f in data.package().fields(name)}
+        t = data.load(name, columns=[c for c in _ROW_COLUMNS if c in fields])
         t["table"] = name
         t["reference_year"] = reference_years(t, name)
         frames.append(t[["id", "table", "source_key", "locator", "status", "status_note", "correction",

@@ -100,8 +100,12 @@ def current_inputs(nb_path: Path, recorded: list[str]) -> dict[str, str]:
     if req.exists():
         files["requirements.txt"] = sha256(req)
     for rel in recorded:
-        p = paths.ROOT / rel
-        files[rel] = sha256(p) if p.exists() else "missing"
+        name, _, columns = rel.partition(trace.COLUMNS)
+        p = paths.ROOT / name
+        if columns:
+            files[rel] = trace.columns_digest(p, columns.split(","))
+        else:
+            files[rel] = sha256(p) if p.exists() else "missing"
     return files
 
 
@@ -155,8 +159,7 @@ def execute(nb_path: Path) -> float:
         # the kernel gets this environment: trace file, fixed hash seed
         client.execute(env=env)
         nb.cells.pop()
-        read = sorted({str(Path(p).relative_to(paths.ROOT)) for p in Path(trace_file).read_text().split()
-                       if Path(p).is_relative_to(paths.ROOT)})
+        read = trace.entries(Path(trace_file).read_text(encoding="utf-8"), paths.ROOT)
     finally:
         os.unlink(trace_file)
     if "kazdiaspora/__init__.py" not in read:

@@ -74,7 +74,7 @@ def glue_row(name: str, table: str, rid: str, fmt=None, column: str | None = Non
     from . import data
 
     fmt = fmt or fmt_number
-    df = data.load(table)
+    df = row_columns(table, column)
     r = df.set_index(df.columns[0]).loc[rid]
     if column:
         text = fmt(r[column])
@@ -83,6 +83,15 @@ def glue_row(name: str, table: str, rid: str, fmt=None, column: str | None = Non
     else:
         text, column = f"{fmt(r['value_low'])}\u2013{fmt(r['value_high'])}", "value"
     return glue(name, text, rows=[(table, rid, column)])
+
+
+def row_columns(table: str, column: str | None = None):
+    """The table with only what one row's figure needs: its id and ``column``, or its value and
+    printed range (so that only these columns are recorded as read: :mod:`kazdiaspora.trace`)."""
+    from . import data
+
+    id_col = data.package().fields(table)[0]["name"]
+    return data.load(table, columns=[id_col, column] if column else [id_col, "value", "value_low", "value_high"])
 
 
 def fmt_number(x) -> str:

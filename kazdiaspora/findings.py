@@ -32,7 +32,7 @@ def fmt(x) -> str:
 
 def row_number(table: str, rid: str, column: str | None = None) -> Number:
     """One row's figure: its value, or ``low–high`` when the source prints a range."""
-    df = data.load(table)
+    df = facts.row_columns(table, column)
     r = df.set_index(df.columns[0]).loc[rid]
     if column:
         return Number(fmt(r[column]), [(table, rid, column)])
@@ -106,7 +106,7 @@ def key_numbers() -> dict[str, Number]:
     from .charts import population as pop
 
     out: dict[str, Number] = {}
-    pe = data.load("population_estimates")
+    pe = pop.table()
     # 1. The diaspora's size: the association's claim against the sum of census counts (derived).
     out["wak_total"] = row_number("population_estimates", "askhat_wak_xdi_5m_present")
     tot = pop.diaspora_totals_data(pe).set_index("id")

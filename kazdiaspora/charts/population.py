@@ -53,9 +53,21 @@ DERIVED_STYLE = (style.OKABE_ITO["black"], "d")
 
 
 # ----------------------------------------------------------------------------- selection rules
+COLUMNS = ("id", "geography", "iso3", "subregion", "period", "year", "value", "value_low", "value_high",
+           "as_printed", "unit", "kind", "measure", "table_ref", "source_key", "locator", "source_year", "status")
+"""The columns of the estimates table that the chapter's computations read (the evidence of each
+row, its status note and correction, comes through :func:`kazdiaspora.evidence.rows`). Only these
+are recorded as the chapter's inputs: an edit to a note does not execute it again."""
+
+
+def table() -> pd.DataFrame:
+    """The estimates table with the columns the chapter reads (:data:`COLUMNS`)."""
+    return data.load(TABLE, columns=COLUMNS)
+
+
 def load() -> pd.DataFrame:
     """The estimates that may be drawn as data (probable errors and excluded rows left out)."""
-    return evidence.drawable(data.load(TABLE))
+    return evidence.drawable(table())
 
 
 def is_denominator(df: pd.DataFrame) -> pd.Series:
