@@ -7,11 +7,16 @@
 * directives ``evidence-explorer``, ``country-profile ISO3`` and ``country-list`` render the
   explorer table and the country pages from data/ at build time;
 * at ``config-inited`` the country page stubs are (re)written, so the table of contents' glob
-  finds them; at ``build-finished`` the data package zip is written next to the HTML.
+  finds them; at ``build-finished`` the data package zip is written next to the HTML;
+* an incremental build reads such a page again when the package's code changed, or when what it
+  shows changed: each keeps a digest of its generated text (:func:`page_digest`), compared at
+  ``env-get-outdated`` whenever a data file, a figure's data or the bibliography changed. An edit
+  to one row rebuilds the explorer and the pages of the countries it concerns, not all of them.
 Citation entries on the References page get stable anchors ``ref-<key>`` (:func:`kazdiaspora.references.anchor`).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from docutils import nodes
@@ -79,17 +84,64 @@ def add_hotspots(app, doctree, docname):
 
 
 # ----------------------------------------------------------------------------- directives
-def input_files() -> list:
-    """What a page filled from data/ at build time depends on: every data file, the bibliography and
-    the package that turns them into text. Noted as dependencies, so that an incremental build
-    re-reads the page when any of them changes (its own source, a one-line stub, does not)."""
-    return sorted([*paths.DATA_DIR.rglob("*.csv"), paths.DATAPACKAGE, paths.BIBFILE,
-                   *(paths.ROOT / "kazdiaspora").rglob("*.py")])
+def code_files() -> list:
+    """The package that turns data/ into a generated page's text: noted as the page's dependencies,
+    so that an incremental build reads the page again when any module changes (its own source, a
+    one-line stub, does not)."""
+    return sorted((paths.ROOT / "kazdiaspora").rglob("*.py"))
 
 
-def _note_inputs(env) -> None:
-    for p in input_files():
+def data_inputs() -> list:
+    """The files whose change makes the pages' digests worth computing again: the data, the
+    bibliography and the exported figures' data (which rows each figure plots)."""
+    figs = [p for p in paths.FIGURES_DIR.glob("*.*") if p.suffix in (".csv", ".json")]
+    return sorted([*paths.DATA_DIR.rglob("*"), paths.BIBFILE, *figs])
+
+
+def _files_digest(files) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        if p.is_file():
+            h.update(str(p.relative_to(paths.ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def page_digest(kind: str, arg: str = "") -> str:
+    """SHA-256 of what a page filled from data/ shows: the explorer's rows, a country page's or the
+    country list's Markdown, with the bibliography (citations are formatted from it)."""
+    ev = _evidence_table()
+    if kind == "explorer":
+        from . import downloads
+
+        text = ev.to_csv(index=False) + repr(sorted(_profiles().items())) + repr([n for n, _ in downloads.members()])
+    elif kind == "country":
+        text = profiles.markdown(arg, ev)
+    elif kind == "list":
+        text = profiles.index_markdown(ev)
+    else:
+        raise ValueError(f"unknown generated page kind {kind!r}")
+    return hashlib.sha256(text.encode() + paths.BIBFILE.read_bytes()).hexdigest()
+
+
+def _note_inputs(env, kind: str, arg: str = "") -> None:
+    """A generated page depends on the package's code (noted as files) and on what it shows (its
+    digest, kept in the environment and compared by :func:`outdated_generated_pages`)."""
+    for p in code_files():
         env.note_dependency(str(p))
+    if not hasattr(env, "kaz_generated"):
+        env.kaz_generated = {}
+    env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg))
+    env.kaz_data_digest = _files_digest(data_inputs())
+
+
+def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
+    """The generated pages whose text changed since they were read (``env-get-outdated``)."""
+    pages = getattr(env, "kaz_generated", {})
+    if not pages or getattr(env, "kaz_data_digest", None) == _files_digest(data_inputs()):
+        return []
+    _CACHE.clear()
+    return sorted(doc for doc, (kind, arg, digest) in pages.items()
+                  if doc not in changed and page_digest(kind, arg) != digest)
 
 
 class EvidenceExplorer(Directive):
@@ -99,7 +151,7 @@ class EvidenceExplorer(Directive):
         env = self.state.document.settings.env
         app = env.app
         doc = env.docname
-        _note_inputs(env)
+        _note_inputs(env, "explorer")
         ev = _evidence_table()
         prof = _profiles()
         if app.builder.format != "html":
@@ -121,7 +173,7 @@ class CountryProfile(Directive):
 
     def run(self):
         iso = self.arguments[0].strip().upper()
-        _note_inputs(self.state.document.settings.env)
+        _note_inputs(self.state.document.settings.env, "country", iso)
         text = profiles.markdown(iso, _evidence_table())
         container = nodes.container(classes=["kaz-country-profile"])
         self.state.nested_parse(text.splitlines(), self.content_offset, container)
@@ -132,7 +184,7 @@ class CountryList(Directive):
     has_content = False
 
     def run(self):
-        _note_inputs(self.state.document.settings.env)
+        _note_inputs(self.state.document.settings.env, "list")
         container = nodes.container(classes=["kaz-country-list"])
         self.state.nested_parse(profiles.index_markdown(_evidence_table()).splitlines(), self.content_offset, container)
         return [container]
@@ -168,6 +220,7 @@ def build_finished(app, exc):
 
 def env_purge(app, env, docname):
     _CACHE.clear()
+    getattr(env, "kaz_generated", {}).pop(docname, None)
 
 
 def setup(app):
@@ -179,3 +232,4 @@ def setup(app):
     app.connect("doctree-resolved", add_hotspots)
     app.connect("build-finished", build_finished)
     app.connect("env-purge-doc", env_purge)
+    app.connect("env-get-outdated", outdated_generated_pages)
