@@ -113,7 +113,7 @@ def page_digest(kind: str, arg: str = "") -> str:
     if kind == "explorer":
         from . import downloads
 
-        text = ev.to_csv(index=False) + repr(sorted(_profiles().items())) + repr([n for n, _ in downloads.members()])
+        text = ev.to_csv(index=False) + repr(sorted(profiles.countries(ev).items())) + repr([n for n, _ in downloads.members()])
     elif kind == "country":
         text = profiles.markdown(arg, ev)
     elif kind == "list":

@@ -66,23 +66,53 @@ def test_executor_then_strict_build_leaves_the_tree_unchanged(built_book):
 @pytest.mark.slow
 @pytest.mark.xdist_group(ROOT_GROUP)
 def test_pages_filled_from_data_are_rebuilt_when_data_change(built_book):
-    """The country pages and the evidence explorer are one-line stubs filled from data/ at build
-    time: the build records the data files and the package as their inputs, so that an incremental
-    `make book` after a data change rebuilds them instead of serving the old text."""
+    """The country pages, their index and the evidence explorer are one-line stubs filled from data/
+    at build time. Each depends on the package's code (noted as files) and keeps a digest of the
+    text it shows, so that an incremental `make book` after a data change rebuilds the pages whose
+    text changed instead of serving the old text (and leaves the others)."""
     import pickle
+
+    from kazdiaspora import explorer_sphinx as xs
 
     with open(paths.BUILD_DIR / ".doctrees" / "environment.pickle", "rb") as fh:
         env = pickle.load(fh)
-    pages = [d for d in env.found_docs if d.startswith("book/countries/")] + ["book/explorer"]
+    pages = [d for d in env.found_docs if d.startswith("book/countries/")] + ["book/explorer", "book/countries"]
     assert len(pages) > 10
-    needed = {str(p.relative_to(paths.ROOT)) for p in
-              [paths.DATA_DIR / "population" / "estimates.csv", paths.DATA_DIR / "migration" / "wave_figures.csv",
-               paths.BIBFILE, paths.ROOT / "kazdiaspora" / "profiles.py"]}
+    assert set(env.kaz_generated) == set(pages)
     for doc in pages:
-        deps = {str(Path(d)) for d in env.dependencies.get(doc, ())}
-        deps = {str((paths.ROOT / d).resolve().relative_to(paths.ROOT)) if not Path(d).is_absolute()
-                else str(Path(d).resolve().relative_to(paths.ROOT)) for d in deps}
-        assert needed <= deps, f"{doc}: missing inputs {sorted(needed - deps)}"
+        deps = {str(Path(d).resolve()) for d in env.dependencies.get(doc, ())}
+        assert str((paths.ROOT / "kazdiaspora" / "profiles.py").resolve()) in deps, doc
+        kind, arg, digest = env.kaz_generated[doc]
+        assert digest == xs.page_digest(kind, arg), f"{doc}: the build kept a digest of other text"
+    assert env.kaz_data_digest == xs._files_digest(xs.data_inputs())
+
+
+class _Env:
+    def __init__(self, generated, data_digest):
+        self.kaz_generated, self.kaz_data_digest = generated, data_digest
+
+
+def test_generated_pages_outdated_exactly_when_their_text_changed(monkeypatch):
+    from kazdiaspora import explorer, explorer_sphinx as xs
+
+    ev = explorer.evidence_table()
+    monkeypatch.setattr(xs, "_evidence_table", lambda: ev)
+    pages = {"book/explorer": ("explorer", ""), "book/countries": ("list", ""),
+             "book/countries/chn": ("country", "CHN"), "book/countries/rus": ("country", "RUS")}
+    now = {doc: (k, a, xs.page_digest(k, a)) for doc, (k, a) in pages.items()}
+    # no data file changed since the pages were read: nothing computed, nothing outdated
+    assert xs.outdated_generated_pages(None, _Env(now, xs._files_digest(xs.data_inputs())), set(), set(), set()) == []
+    # data changed, but no page's text: nothing outdated
+    assert xs.outdated_generated_pages(None, _Env(now, "before"), set(), set(), set()) == []
+    # a Chinese figure printed differently: China's page and the explorer, not Russia's
+    row = ev.index[(ev["iso3"] == "CHN") & (ev["table"] == "population_estimates")][0]
+    edited = ev.copy()
+    edited.loc[row, "printed"] = "1,234,567 (edited)"
+    monkeypatch.setattr(xs, "_evidence_table", lambda: edited)
+    out = xs.outdated_generated_pages(None, _Env(now, "before"), set(), set(), set())
+    assert "book/countries/chn" in out and "book/explorer" in out and "book/countries/rus" not in out
+    # pages Sphinx reads anyway are not listed twice
+    assert "book/explorer" not in xs.outdated_generated_pages(None, _Env(now, "before"), set(), {"book/explorer"}, set())
 
 
 def _copy_repo(dst: Path) -> Path:
@@ -128,7 +158,7 @@ def test_changed_data_is_reexecuted_and_shown(tmp_path):
     rel, id_col, row_id, changes, page, expected = _mutation(repo)
     _set_cells(repo / rel, id_col, row_id, changes)
     plan = run([PY, "-m", "kazdiaspora.execute", "--dry-run"], repo, env=env)
-    readers = _readers(repo, rel)
+    readers = _readers(repo, rel, changes)
     assert readers, f"no notebook reads {rel}"
     for nb in [*(repo / "notebooks").glob("*.ipynb"), repo / "book/intro.ipynb"]:
         picked = f"would execute {nb.relative_to(repo).as_posix()}" in plan.stderr
@@ -142,13 +172,16 @@ def test_changed_data_is_reexecuted_and_shown(tmp_path):
         f"{page} does not show the changed value {expected!r}"
 
 
-def _readers(repo: Path, rel: str) -> set[str]:
+def _readers(repo: Path, rel: str, columns) -> set[str]:
+    """The notebooks whose stamp records reading ``rel`` whole or one of ``columns`` of it."""
     import json
 
     out = set()
     for stamp in (repo / ".exec").glob("*.json"):
-        if rel in json.loads(stamp.read_text())["read"]:
-            out.add(stamp.stem)
+        for entry in json.loads(stamp.read_text())["read"]:
+            name, _, cols = entry.partition("#")
+            if name == rel and (not cols or set(cols.split(",")) & set(columns)):
+                out.add(stamp.stem)
     return out
 
 

@@ -134,3 +134,75 @@ def test_the_longest_notebook_is_executed_first(monkeypatch, tmp_path):
     size = {r: (paths.ROOT / r).stat().st_size for r in unknown}
     assert order[2:] == sorted(unknown, key=lambda r: -size[r])  # never timed here: by size
     assert json.loads(times.read_text()) == {r: 1.0 for r in rel}  # this run's times are kept for the next
+
+
+# --------------------------------------------------------------------- inputs by column
+def test_trace_entries_merge_partial_reads_and_a_whole_read_wins(tmp_path):
+    from kazdiaspora import trace
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    text = "\n".join([f"{a}\tvalue,id", f"{a}\tnote", f"{b}\tid", str(b), "/elsewhere/c.csv", ""])
+    assert trace.entries(text, tmp_path) == ["a.csv#id,note,value", "b.csv"]
+
+
+def test_columns_digest_follows_only_its_columns(tmp_path):
+    from kazdiaspora import trace
+
+    p = tmp_path / "t.csv"
+    p.write_text("id,value,note\nx,1,first\ny,2,second\n")
+    d = trace.columns_digest(p, ["id", "value"])
+    p.write_text("id,value,note\nx,1,changed\ny,2,second\n")
+    assert trace.columns_digest(p, ["id", "value"]) == d            # another column changed
+    p.write_text("id,value,note\nx,3,changed\ny,2,second\n")
+    assert trace.columns_digest(p, ["id", "value"]) != d            # one of its columns changed
+    p.write_text("id,value,note\ny,2,second\nx,3,changed\n")
+    assert trace.columns_digest(p, ["id", "value"]) != trace.columns_digest(p.with_name("none.csv"), ["id"])
+    p.write_text("id,value,note\nx,1,first\ny,2,second\nz,,\n")
+    assert trace.columns_digest(p, ["id", "value"]) != d            # a row added
+    p.write_text("id,note\nx,first\n")
+    assert trace.columns_digest(p, ["id", "value"]) == "missing column: value"
+
+
+def test_a_partial_load_holds_and_records_only_its_columns(monkeypatch, tmp_path):
+    from kazdiaspora import data, trace
+
+    log = tmp_path / "trace"
+    monkeypatch.setenv(trace.ENV, str(log))
+    df = data.load("population_estimates", columns=["id", "value"])
+    assert list(df.columns) == ["id", "value"]
+    assert data.load("population_estimates", columns=["value", "id"]).columns.tolist() == ["value", "id"]
+    with pytest.raises(KeyError, match="no column 'nope'"):
+        data.load("population_estimates", columns=["id", "nope"])
+    def tables():
+        return [e for e in trace.entries(log.read_text(), paths.ROOT) if e.endswith(".csv") or ".csv#" in e]
+
+    assert tables() == ["data/population/estimates.csv#id,value"]  # validation's reads are not inputs
+    data.load("population_estimates")
+    assert tables() == ["data/population/estimates.csv"]
+
+
+def _edited_column(monkeypatch, rel: str, column: str):
+    """As if one cell of ``column`` in ``rel`` had been edited (digests of that column change)."""
+    from kazdiaspora import trace
+
+    real_file, real_cols = execute.sha256, trace.columns_digest
+    target = (paths.ROOT / rel).resolve()
+    monkeypatch.setattr(execute, "sha256", lambda p: "edited" if Path(p).resolve() == target else real_file(p))
+    monkeypatch.setattr(trace, "columns_digest", lambda p, cols: "edited" if Path(p).resolve() == target
+                        and column in cols else real_cols(p, cols))
+
+
+@pytest.mark.parametrize("column", ["note", "value", "locator"])
+def test_an_edited_column_makes_stale_exactly_the_notebooks_that_read_it(monkeypatch, column):
+    rel = "data/population/estimates.csv"
+    _edited_column(monkeypatch, rel, column)
+    stale_ones = set()
+    for nb_path in NOTEBOOKS:
+        read = json.loads(execute.stamp_path(nb_path).read_text())["read"]
+        reads = rel in read or any(e.startswith(rel + "#") and column in e.split("#")[1].split(",") for e in read)
+        stale, why = execute.is_stale(nb_path)
+        assert stale == reads, f"{nb_path.name}, {rel} column {column} edited: stale={stale} ({why})"
+        if stale:
+            stale_ones.add(nb_path.stem)
+    if column == "value":  # every chapter shows figures of this table, so each reads its values
+        assert stale_ones == {p.stem for p in NOTEBOOKS}
