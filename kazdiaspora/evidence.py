@@ -103,8 +103,7 @@ def grade_of(key: str) -> str:
     return str(sources().loc[key, "grade"])
 
 
-_ROW_COLUMNS = ("id", "source_key", "locator", "status", "status_note", "correction", "value", "value_low",
-                "value_high", "unit", "as_printed",
+_ROW_COLUMNS = ("id", "source_key", "locator", "status", "status_note", "correction",
                 # what reference_years reads
                 "year", "year_start", "year_end", "date_start", "date_end", "period", "wave_id")
 """The columns of a figure table that :func:`rows` reads (only these are recorded as its inputs)."""
@@ -119,7 +118,7 @@ def _rows_cached(stamp) -> pd.DataFrame:
         t["table"] = name
         t["reference_year"] = reference_years(t, name)
         frames.append(t[["id", "table", "source_key", "locator", "status", "status_note", "correction",
-                         "reference_year", "value", "value_low", "value_high", "unit", "as_printed"]])
+                         "reference_year"]])
     return pd.concat(frames, ignore_index=True).set_index("id")
 
 
