@@ -9,7 +9,11 @@ that a fresh clone knows its committed outputs are current) holding the SHA-256 
 * every module of the ``kazdiaspora`` package the notebook imported (listed by a last cell the
   executor adds while executing and removes before writing: :func:`kazdiaspora.trace.record_modules`),
 * every project file the notebook read while executing (recorded through
-  ``KAZDIASPORA_TRACE``: data tables, ``datapackage.json``, ``references.bib``, map layers),
+  ``KAZDIASPORA_TRACE``: data tables, ``datapackage.json``, ``references.bib``, map layers); of a
+  table loaded with only some columns (``data.load(name, columns=...)``: the evidence of each
+  figure's rows, the key numbers, one row's figure), only those columns are hashed, so that an
+  edit to another column (a note, say) executes nothing again. Validation reads every table but
+  records nothing: a table that fails validation fails the build whatever was executed;
 * ``requirements.txt``.
 
 A notebook is executed when it has no stamp or any of these hashes differ; otherwise it is left

@@ -137,11 +137,14 @@ def _note_inputs(env, kind: str, arg: str = "") -> None:
 def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
     """The generated pages whose text changed since they were read (``env-get-outdated``)."""
     pages = getattr(env, "kaz_generated", {})
-    if not pages or getattr(env, "kaz_data_digest", None) == _files_digest(data_inputs()):
+    current = _files_digest(data_inputs())
+    if not pages or getattr(env, "kaz_data_digest", None) == current:
         return []
     _CACHE.clear()
-    return sorted(doc for doc, (kind, arg, digest) in pages.items()
-                  if doc not in changed and page_digest(kind, arg) != digest)
+    out = sorted(doc for doc, (kind, arg, digest) in pages.items()
+                 if doc not in changed and page_digest(kind, arg) != digest)
+    env.kaz_data_digest = current  # every page not listed shows what the data now give
+    return out
 
 
 class EvidenceExplorer(Directive):
