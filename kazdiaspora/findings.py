@@ -101,13 +101,13 @@ def _span(df: pd.DataFrame, table: str) -> tuple[Number, Number]:
     return (Number(fmt(lo.min()), [(table, rlo["id"], clo)]), Number(fmt(hi.max()), [(table, rhi["id"], chi)]))
 
 
-def key_numbers() -> dict[str, Number]:
-    from .charts import iran as ir
+def _size() -> dict[str, Number]:
+    """1. The diaspora's size: the association's claim against the sum of census counts (derived);
+    2. concentration in China, Uzbekistan and Russia (derived from the map's figures)."""
     from .charts import population as pop
 
     out: dict[str, Number] = {}
     pe = pop.table()
-    # 1. The diaspora's size: the association's claim against the sum of census counts (derived).
     out["wak_total"] = row_number("population_estimates", "askhat_wak_xdi_5m_present")
     tot = pop.diaspora_totals_data(pe).set_index("id")
     offi = pop.official_by_country(pe)
@@ -115,11 +115,15 @@ def key_numbers() -> dict[str, Number]:
     out["census_sum"] = Number(fmt(tot.at["derived_sum_official", "value"]),
                                [("population_estimates", i, "value") for i in sorted(offi["id"])], derived=True)
     out["n_census_countries"] = Number(str(len(offi)), derived=True)
-    # 2. Concentration in China, Uzbekistan and Russia (derived from the map's figures).
     sd = pop.shares_data(pe).set_index("id")
     out["top3_map"] = Number(f"{sd.at['derived_top3_map', 'value']:.0f}", derived=True)
     out["top3_claim"] = row_number("population_estimates", "askhat_groups_top3_share")
-    # 3. The famine: deaths and flight, every estimate.
+    return out
+
+
+def _famine() -> dict[str, Number]:
+    """3. The famine: deaths and flight, every estimate."""
+    out: dict[str, Number] = {}
     deaths = famine_deaths()
     out["n_famine_death_estimates"] = Number(str(len(deaths)), derived=True)
     out["n_famine_death_sources"] = Number(str(deaths["source_key"].nunique()), derived=True)
@@ -127,11 +131,24 @@ def key_numbers() -> dict[str, Number]:
     flight = famine_flight()
     out["n_famine_flight_estimates"] = Number(str(len(flight)), derived=True)
     out["famine_flight_low"], out["famine_flight_high"] = _span(flight, "wave_figures")
-    out["famine_china"] = row_number("wave_figures", "fam_china_ablazhei")
-    # 4. Kashmir: Elishan Batyr's group.
-    out["kashmir_start"] = row_number("wave_figures", "xj_elishan_start_askhat")
-    out["kashmir_after"] = row_number("wave_figures", "xj_elishan_after_askhat")
-    # 5. The return: latest cumulative total; Uzbekistan's share of all returnees.
+    return out
+
+
+def _famine_china() -> dict[str, Number]:
+    return {"famine_china": row_number("wave_figures", "fam_china_ablazhei")}
+
+
+def _kashmir() -> dict[str, Number]:
+    """4. Kashmir: Elishan Batyr's group."""
+    return {"kashmir_start": row_number("wave_figures", "xj_elishan_start_askhat"),
+            "kashmir_after": row_number("wave_figures", "xj_elishan_after_askhat")}
+
+
+def _return() -> dict[str, Number]:
+    """5. The return: latest cumulative total; Uzbekistan's share of all returnees."""
+    from .charts import iran as ir
+
+    out: dict[str, Number] = {}
     cum, _, _ = ir.cumulative_data()
     last = cum.sort_values("x").iloc[-1]
     out["return_total"] = row_number("repatriation", last["id"])
@@ -144,7 +161,12 @@ def key_numbers() -> dict[str, Number]:
     out["uzb_share_low"] = Number(fmt(lo["value"]), [("repatriation", lo["id"], "value")])
     out["uzb_share_high"] = Number(fmt(hi["value"]), [("repatriation", hi["id"], "value")])
     out["uzb_share_sources"] = Number(";".join(sorted(uz["source_key"].unique())), derived=True)
-    # 6. Iran: the community's size, and the returnees of the 1990s.
+    return out
+
+
+def _iran() -> dict[str, Number]:
+    """6. Iran: the community's size, and the returnees of the 1990s."""
+    out: dict[str, Number] = {}
     iran = data.load("iran")
     pers = iran[(iran["series"] == "population") & (iran["unit"] == "persons") & iran["value"].notna()
                 & iran["year_end"].notna() & (iran["source_key"] != "iran_kazakhs_article")]
@@ -153,16 +175,54 @@ def key_numbers() -> dict[str, Number]:
     r = ret.sort_values("year_end").iloc[-1]
     out["iran_returnees"] = row_number("iran", r["id"])
     out["iran_returnees_period"] = Number(str(r["period"]), [("iran", r["id"], "period")])
-    # 7. The demographic deficit that motivated the diaspora policy.
-    out["kaz_share_1989"] = row_number("population_estimates", "askhat_kaz_1989_share")
-    # 8. Zhanaozen 2011: the official toll.
-    out["zhanaozen_official"] = row_number("turning_points", "zhanaozen_2011", "toll")
     return out
 
 
-def glue_all(prefix: str = "", numbers: dict[str, Number] | None = None) -> dict[str, Number]:
-    """Glue every key number as ``prefix + name`` with its provenance."""
-    numbers = key_numbers() if numbers is None else numbers
+def _kaz_share() -> dict[str, Number]:
+    """7. The demographic deficit that motivated the diaspora policy."""
+    return {"kaz_share_1989": row_number("population_estimates", "askhat_kaz_1989_share")}
+
+
+def _zhanaozen() -> dict[str, Number]:
+    """8. Zhanaozen 2011: the official toll."""
+    return {"zhanaozen_official": row_number("turning_points", "zhanaozen_2011", "toll")}
+
+
+GROUPS = {
+    ("wak_total", "census_sum", "n_census_countries", "top3_map", "top3_claim"): _size,
+    ("n_famine_death_estimates", "n_famine_death_sources", "famine_deaths_low", "famine_deaths_high",
+     "n_famine_flight_estimates", "famine_flight_low", "famine_flight_high"): _famine,
+    ("famine_china",): _famine_china,
+    ("kashmir_start", "kashmir_after"): _kashmir,
+    ("return_total", "return_total_period", "uzb_share_low", "uzb_share_high", "uzb_share_sources"): _return,
+    ("iran_low", "iran_high", "iran_returnees", "iran_returnees_period"): _iran,
+    ("kaz_share_1989",): _kaz_share,
+    ("zhanaozen_official",): _zhanaozen,
+}
+"""The key numbers, by the computation that gives them (in the order the front page states them)."""
+
+
+def key_numbers(names=None) -> dict[str, Number]:
+    """The key numbers (``names``: only these, and only what they need is read)."""
+    known = [n for group in GROUPS for n in group]
+    wanted = known if names is None else list(names)
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise KeyError(f"no key number {unknown[0]!r}; known: {', '.join(known)}")
+    out: dict[str, Number] = {}
+    for group, compute in GROUPS.items():
+        if any(n in wanted for n in group):
+            got = compute()
+            if list(got) != list(group):
+                raise RuntimeError(f"{compute.__name__} gave {list(got)}, GROUPS lists {list(group)}")
+            out.update(got)
+    return {n: out[n] for n in known if n in wanted}
+
+
+def glue_all(prefix: str = "", numbers: dict[str, Number] | None = None, names=None) -> dict[str, Number]:
+    """Glue every key number (``names``: only these; a chapter glues those its *Key points* state)
+    as ``prefix + name`` with its provenance."""
+    numbers = key_numbers(names) if numbers is None else numbers
     for name, n in numbers.items():
         facts.glue(prefix + name, n.text, rows=n.rows, derived=n.derived)
     return numbers

@@ -204,5 +204,5 @@ def test_an_edited_column_makes_stale_exactly_the_notebooks_that_read_it(monkeyp
         assert stale == reads, f"{nb_path.name}, {rel} column {column} edited: stale={stale} ({why})"
         if stale:
             stale_ones.add(nb_path.stem)
-    if column == "value":  # every chapter shows figures of this table, so each reads its values
-        assert stale_ones == {p.stem for p in NOTEBOOKS}
+    if column == "value":  # chapter 1 is about this table; chapter 2 (waves and routes) states none of its values
+        assert "01_where_kazakhs_live" in stale_ones and "02_waves_and_routes" not in stale_ones

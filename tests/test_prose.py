@@ -245,6 +245,20 @@ def test_the_uzbekistan_share_range_covers_every_release():
     assert "shc_uzb_2016-01-01_kaztag_2016_02" in set(uz["id"])  # the 61.6 % release
 
 
+def test_key_numbers_on_demand_equal_the_full_set():
+    """A chapter computes only the key numbers its Key points state (so that it reads only their
+    tables); each, computed alone, is the number the front page states."""
+    from kazdiaspora import findings
+
+    full = findings.key_numbers()
+    assert list(full) == [n for group in findings.GROUPS for n in group]
+    for group in findings.GROUPS:
+        part = findings.key_numbers(list(reversed(group)))
+        assert list(part) == list(group) and all(part[n] == full[n] for n in group), group
+    with pytest.raises(KeyError, match="no key number 'nope'"):
+        findings.key_numbers(["census_sum", "nope"])
+
+
 # --- the checkers catch the mistakes they are for -------------------------------------------------
 
 def test_checkers_catch_broken_prose():
