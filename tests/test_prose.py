@@ -416,3 +416,22 @@ def test_famine_table_does_not_call_a_summary_as_printed():
     assert unread.any()
     assert d.loc[unread, "printed"].str.startswith("\u2014 (not in the passage we could read").all()
     assert (d.loc[~unread, "printed"] == d.loc[~unread, "as_printed"]).all()
+
+
+def test_no_heading_holds_a_citation():
+    """A citation in a heading breaks the PDF edition (LaTeX cannot put the citation's link in a
+    section title: 'TeX capacity exceeded'); the citation goes in the first sentence below it."""
+    import re
+
+    from kazdiaspora import profiles
+
+    texts = {str(p.relative_to(paths.ROOT)): p.read_text(encoding="utf-8")
+             for p in sorted((paths.ROOT / "book").rglob("*.md"))}
+    for p in PAGES:
+        texts[str(p.relative_to(paths.ROOT))] = "\n".join(markdown(_load(p)))
+    ev = None
+    for iso in profiles.countries():
+        texts[f"country page {iso}"] = profiles.markdown(iso, ev)
+    bad = [f"{name}: {line.strip()}" for name, text in texts.items() for line in text.splitlines()
+           if re.match(r"\s*#{1,6}\s", line) and "{cite" in line]
+    assert not bad, "\n".join(bad)
