@@ -130,21 +130,23 @@ def _note_inputs(env, kind: str, arg: str = "") -> None:
         env.note_dependency(str(p))
     if not hasattr(env, "kaz_generated"):
         env.kaz_generated = {}
-    env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg))
+    env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg), env.app.builder.format)
     env.kaz_data_digest = _files_digest(data_inputs())
 
 
 def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
-    """The generated pages whose text changed since they were read (``env-get-outdated``)."""
+    """The generated pages to read again (``env-get-outdated``): those read for another output
+    format (the HTML and the PDF builds share one environment, and the explorer is HTML only) and
+    those whose text changed since they were read."""
     pages = getattr(env, "kaz_generated", {})
+    fmt = app.builder.format
+    out = {doc for doc, entry in pages.items() if entry[3:] != (fmt,)}
     current = _files_digest(data_inputs())
-    if not pages or getattr(env, "kaz_data_digest", None) == current:
-        return []
-    _CACHE.clear()
-    out = sorted(doc for doc, (kind, arg, digest) in pages.items()
-                 if doc not in changed and page_digest(kind, arg) != digest)
-    env.kaz_data_digest = current  # every page not listed shows what the data now give
-    return out
+    if pages and getattr(env, "kaz_data_digest", None) != current:
+        _CACHE.clear()
+        out |= {doc for doc, (kind, arg, digest, *_) in pages.items() if page_digest(kind, arg) != digest}
+        env.kaz_data_digest = current  # every page not listed shows what the data now give
+    return sorted(out - set(changed))
 
 
 class EvidenceExplorer(Directive):

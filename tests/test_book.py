@@ -82,14 +82,20 @@ def test_pages_filled_from_data_are_rebuilt_when_data_change(built_book):
     for doc in pages:
         deps = {str(Path(d).resolve()) for d in env.dependencies.get(doc, ())}
         assert str((paths.ROOT / "kazdiaspora" / "profiles.py").resolve()) in deps, doc
-        kind, arg, digest = env.kaz_generated[doc]
+        kind, arg, digest, fmt = env.kaz_generated[doc]
         assert digest == xs.page_digest(kind, arg), f"{doc}: the build kept a digest of other text"
+        assert fmt == "html", doc
     assert env.kaz_data_digest == xs._files_digest(xs.data_inputs())
 
 
 class _Env:
     def __init__(self, generated, data_digest):
         self.kaz_generated, self.kaz_data_digest = generated, data_digest
+
+
+class _App:
+    def __init__(self, fmt="html"):
+        self.builder = type("Builder", (), {"format": fmt})()
 
 
 def test_generated_pages_outdated_exactly_when_their_text_changed(monkeypatch):
@@ -99,20 +105,30 @@ def test_generated_pages_outdated_exactly_when_their_text_changed(monkeypatch):
     monkeypatch.setattr(xs, "_evidence_table", lambda: ev)
     pages = {"book/explorer": ("explorer", ""), "book/countries": ("list", ""),
              "book/countries/chn": ("country", "CHN"), "book/countries/rus": ("country", "RUS")}
-    now = {doc: (k, a, xs.page_digest(k, a)) for doc, (k, a) in pages.items()}
+    now = {doc: (k, a, xs.page_digest(k, a), "html") for doc, (k, a) in pages.items()}
+    html, same = _App("html"), xs._files_digest(xs.data_inputs())
+
+    def outdated(env, app=html, changed=()):
+        return xs.outdated_generated_pages(app, env, set(), set(changed), set())
+
     # no data file changed since the pages were read: nothing computed, nothing outdated
-    assert xs.outdated_generated_pages(None, _Env(now, xs._files_digest(xs.data_inputs())), set(), set(), set()) == []
+    assert outdated(_Env(now, same)) == []
     # data changed, but no page's text: nothing outdated
-    assert xs.outdated_generated_pages(None, _Env(now, "before"), set(), set(), set()) == []
+    assert outdated(_Env(now, "before")) == []
     # a Chinese figure printed differently: China's page and the explorer, not Russia's
     row = ev.index[(ev["iso3"] == "CHN") & (ev["table"] == "population_estimates")][0]
     edited = ev.copy()
     edited.loc[row, "printed"] = "1,234,567 (edited)"
     monkeypatch.setattr(xs, "_evidence_table", lambda: edited)
-    out = xs.outdated_generated_pages(None, _Env(now, "before"), set(), set(), set())
+    out = outdated(_Env(now, "before"))
     assert "book/countries/chn" in out and "book/explorer" in out and "book/countries/rus" not in out
     # pages Sphinx reads anyway are not listed twice
-    assert "book/explorer" not in xs.outdated_generated_pages(None, _Env(now, "before"), set(), {"book/explorer"}, set())
+    assert "book/explorer" not in outdated(_Env(now, "before"), changed={"book/explorer"})
+    # read for the PDF (the explorer is HTML only): every page is read again for the HTML, and back
+    monkeypatch.setattr(xs, "_evidence_table", lambda: ev)
+    for_pdf = {doc: (*entry[:3], "latex") for doc, entry in now.items()}
+    assert outdated(_Env(for_pdf, same)) == sorted(pages)
+    assert outdated(_Env(now, same), app=_App("latex")) == sorted(pages)
 
 
 def _copy_repo(dst: Path) -> Path:
