@@ -89,6 +89,12 @@ def row_country(table: str, r: dict, names: dict[str, str]) -> tuple[str, str]:
     return iso, names.get(iso, iso)
 
 
+def figure_files(figdir: Path | None = None) -> list[Path]:
+    """The exported figures' metadata and data files (what :func:`figure_use` reads)."""
+    figdir = Path(figdir or paths.FIGURES_DIR)
+    return sorted(p for p in figdir.glob("*.*") if p.suffix in (".csv", ".json"))
+
+
 def figure_use(figdir: Path | None = None) -> dict[str, list[tuple[str, str]]]:
     """row id -> [(figure id, chapter)] of the exported figures that plot it."""
     import json
@@ -122,7 +128,7 @@ def evidence_table(figdir: Path | None = None) -> pd.DataFrame:
     on every country page); each call returns its own copy."""
     figdir = Path(figdir or paths.FIGURES_DIR)
     key = (data.package(), str(figdir),
-           tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(figdir.glob("*.[cj]s*"))))
+           tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in figure_files(figdir)))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _evidence_table(figdir)

@@ -94,8 +94,7 @@ def code_files() -> list:
 def data_inputs() -> list:
     """The files whose change makes the pages' digests worth computing again: the data, the
     bibliography and the exported figures' data (which rows each figure plots)."""
-    figs = [p for p in paths.FIGURES_DIR.glob("*.*") if p.suffix in (".csv", ".json")]
-    return sorted([*paths.DATA_DIR.rglob("*"), paths.BIBFILE, *figs])
+    return sorted([*paths.DATA_DIR.rglob("*"), paths.BIBFILE, *explorer.figure_files()])
 
 
 def _files_digest(files) -> str:
@@ -106,31 +105,37 @@ def _files_digest(files) -> str:
     return h.hexdigest()
 
 
-def page_digest(kind: str, arg: str = "") -> str:
-    """SHA-256 of what a page filled from data/ shows: the explorer's rows, a country page's or the
-    country list's Markdown, with the bibliography (citations are formatted from it)."""
+def page_text(kind: str, arg: str = "") -> str:
+    """What a page filled from data/ shows: a country page's or the country list's Markdown; for
+    the explorer, its rows, the country pages it links and the files of the data download."""
     ev = _evidence_table()
+    if kind == "country":
+        return profiles.markdown(arg, ev)
+    if kind == "list":
+        return profiles.index_markdown(ev)
     if kind == "explorer":
         from . import downloads
 
-        text = ev.to_csv(index=False) + repr(sorted(profiles.countries(ev).items())) + repr([n for n, _ in downloads.members()])
-    elif kind == "country":
-        text = profiles.markdown(arg, ev)
-    elif kind == "list":
-        text = profiles.index_markdown(ev)
-    else:
-        raise ValueError(f"unknown generated page kind {kind!r}")
+        return (ev.to_csv(index=False) + repr(sorted(profiles.countries(ev).items()))
+                + repr([n for n, _ in downloads.members()]))
+    raise ValueError(f"unknown generated page kind {kind!r}")
+
+
+def page_digest(kind: str, arg: str = "", text: str | None = None) -> str:
+    """SHA-256 of :func:`page_text` (``text`` when the caller has it) with the bibliography
+    (citations are formatted from it)."""
+    text = page_text(kind, arg) if text is None else text
     return hashlib.sha256(text.encode() + paths.BIBFILE.read_bytes()).hexdigest()
 
 
-def _note_inputs(env, kind: str, arg: str = "") -> None:
+def _note_inputs(env, kind: str, arg: str = "", text: str | None = None) -> None:
     """A generated page depends on the package's code (noted as files) and on what it shows (its
     digest, kept in the environment and compared by :func:`outdated_generated_pages`)."""
     for p in code_files():
         env.note_dependency(str(p))
     if not hasattr(env, "kaz_generated"):
         env.kaz_generated = {}
-    env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg), env.app.builder.format)
+    env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg, text), env.app.builder.format)
     env.kaz_data_digest = _files_digest(data_inputs())
 
 
@@ -178,8 +183,8 @@ class CountryProfile(Directive):
 
     def run(self):
         iso = self.arguments[0].strip().upper()
-        _note_inputs(self.state.document.settings.env, "country", iso)
-        text = profiles.markdown(iso, _evidence_table())
+        text = page_text("country", iso)
+        _note_inputs(self.state.document.settings.env, "country", iso, text)
         container = nodes.container(classes=["kaz-country-profile"])
         self.state.nested_parse(text.splitlines(), self.content_offset, container)
         return [container]
@@ -189,9 +194,10 @@ class CountryList(Directive):
     has_content = False
 
     def run(self):
-        _note_inputs(self.state.document.settings.env, "list")
+        text = page_text("list")
+        _note_inputs(self.state.document.settings.env, "list", text=text)
         container = nodes.container(classes=["kaz-country-list"])
-        self.state.nested_parse(profiles.index_markdown(_evidence_table()).splitlines(), self.content_offset, container)
+        self.state.nested_parse(text.splitlines(), self.content_offset, container)
         return [container]
 
 

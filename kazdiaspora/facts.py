@@ -71,27 +71,25 @@ def glue_row(name: str, table: str, rid: str, fmt=None, column: str | None = Non
     """Glue one figure of one row: its value, or its printed range ``low–high`` when it has none.
 
     ``fmt`` formats a number (default: thousands separated, decimals kept as they are)."""
-    from . import data
-
-    fmt = fmt or fmt_number
-    df = row_columns(table, column)
-    r = df.set_index(df.columns[0]).loc[rid]
-    if column:
-        text = fmt(r[column])
-    elif r["value"] == r["value"]:
-        text, column = fmt(r["value"]), "value"
-    else:
-        text, column = f"{fmt(r['value_low'])}\u2013{fmt(r['value_high'])}", "value"
+    text, column = row_figure(table, rid, column, fmt)
     return glue(name, text, rows=[(table, rid, column)])
 
 
-def row_columns(table: str, column: str | None = None):
-    """The table with only what one row's figure needs: its id and ``column``, or its value and
-    printed range (so that only these columns are recorded as read: :mod:`kazdiaspora.trace`)."""
+def row_figure(table: str, rid: str, column: str | None = None, fmt=None) -> tuple[str, str]:
+    """One row's figure as text and the column it comes from: ``column``, or the row's value, or
+    its printed range ``low–high`` (column ``value``) when it has no single value. Only the
+    columns this needs are loaded, and so recorded as read (:mod:`kazdiaspora.trace`)."""
     from . import data
 
+    fmt = fmt or fmt_number
     id_col = data.package().fields(table)[0]["name"]
-    return data.load(table, columns=[id_col, column] if column else [id_col, "value", "value_low", "value_high"])
+    df = data.load(table, columns=[id_col, column] if column else [id_col, "value", "value_low", "value_high"])
+    r = df.set_index(id_col).loc[rid]
+    if column:
+        return fmt(r[column]), column
+    if r["value"] == r["value"]:
+        return fmt(r["value"]), "value"
+    return f"{fmt(r['value_low'])}\u2013{fmt(r['value_high'])}", "value"
 
 
 def fmt_number(x) -> str:

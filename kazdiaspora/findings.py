@@ -32,13 +32,8 @@ def fmt(x) -> str:
 
 def row_number(table: str, rid: str, column: str | None = None) -> Number:
     """One row's figure: its value, or ``low–high`` when the source prints a range."""
-    df = facts.row_columns(table, column)
-    r = df.set_index(df.columns[0]).loc[rid]
-    if column:
-        return Number(fmt(r[column]), [(table, rid, column)])
-    if pd.notna(r["value"]):
-        return Number(fmt(r["value"]), [(table, rid, "value")])
-    return Number(f"{fmt(r['value_low'])}\u2013{fmt(r['value_high'])}", [(table, rid, "value")])
+    text, column = facts.row_figure(table, rid, column, fmt)
+    return Number(text, [(table, rid, column)])
 
 
 def is_flagged_error(df: pd.DataFrame) -> pd.Series:

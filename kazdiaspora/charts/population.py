@@ -612,6 +612,29 @@ def map_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     return d
 
 
+def _label_geometry(fig, ax, on_map, k, home_label, fs, pad):
+    """What the map's label placement works with, in display units (the layout final): each host's
+    symbol centre and radius, its label text and size (``pad`` px added), the name KAZAKHSTAN as an
+    obstacle and the map frame less 2 px as bounds. Both layouts of the map use it."""
+    renderer = fig.canvas.get_renderer()
+    trans = ax.transData
+    disp_pts, radii, texts = [], [], []
+    for _, r in on_map.iterrows():
+        disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
+        radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
+        texts.append(map_label(r))
+    whs = []
+    for t in texts:
+        tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
+        bb = tt.get_window_extent(renderer)
+        whs.append((bb.width + pad, bb.height + pad))
+        tt.remove()
+    hb = home_label.get_window_extent(renderer)
+    axb = ax.get_window_extent(renderer)
+    return (disp_pts, radii, texts, whs, [(hb.x0, hb.y0, hb.x1, hb.y1)],
+            (axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
+
+
 def _beyond_text(r) -> str:
     when = f"{r['year']}" if r["basis"] == "official" else "median"
     return f"{r['country']}: {style.fmt_people(r['value'])} ({when})"
@@ -662,25 +685,10 @@ def diaspora_map():
                      [None] + [hotspots.key(r) for _, r in off_map.iterrows()])
     # labels: placed after the layout is final, in display units, kept out of the layout
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    trans = ax.transData
-    disp_pts, radii, texts = [], [], []
-    for _, r in on_map.iterrows():
-        disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
-        radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
-        texts.append(map_label(r))
     fs = 7.5
-    whs = []
-    for t in texts:
-        tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
-        bb = tt.get_window_extent(renderer)
-        whs.append((bb.width + 3, bb.height + 3))
-        tt.remove()
-    hb = home_label.get_window_extent(renderer)
-    axb = ax.get_window_extent(renderer)
-    spots = place_labels(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
-                         bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2))
-    inv = trans.inverted()
+    disp_pts, radii, texts, whs, obstacles, bounds = _label_geometry(fig, ax, on_map, k, home_label, fs, pad=3)
+    spots = place_labels(disp_pts, radii, whs, obstacles=obstacles, bounds=bounds)
+    inv = ax.transData.inverted()
     for (x, y, ha, va), t, (px, py), rad, rid in zip(spots, texts, disp_pts, radii,
                                                      [hotspots.key(r) for _, r in on_map.iterrows()]):
         dx, dy = inv.transform((x, y))
@@ -817,25 +825,10 @@ def _diaspora_map_narrow(d: pd.DataFrame, world, home):
     gs.set_height_ratios([map_h, need])
     fig.canvas.draw()
     fig.set_layout_engine("none")
-    renderer = fig.canvas.get_renderer()
-    trans = ax.transData
-    disp_pts, radii, texts = [], [], []
-    for _, r in on_map.iterrows():
-        disp_pts.append(tuple(trans.transform((r["map_x"], r["map_y"]))))
-        radii.append(math.sqrt(k * r["value"] / math.pi) * fig.dpi / 72 + 1)
-        texts.append(map_label(r))
-    whs = []
-    for t in texts:
-        tt = ax.text(0, 0, t, fontsize=fs, linespacing=1.0)
-        bb = tt.get_window_extent(renderer)
-        whs.append((bb.width + 2, bb.height + 2))
-        tt.remove()
-    hb = home_label.get_window_extent(renderer)
-    axb = ax.get_window_extent(renderer)
-    spots, unplaced = place_labels_with_leaders(disp_pts, radii, whs, obstacles=[(hb.x0, hb.y0, hb.x1, hb.y1)],
-                                                bounds=(axb.x0 + 2, axb.y0 + 2, axb.x1 - 2, axb.y1 - 2),
+    disp_pts, radii, texts, whs, obstacles, bounds = _label_geometry(fig, ax, on_map, k, home_label, fs, pad=2)
+    spots, unplaced = place_labels_with_leaders(disp_pts, radii, whs, obstacles=obstacles, bounds=bounds,
                                                 leader_px=NARROW_LEADER_PX)
-    inv = trans.inverted()
+    inv = ax.transData.inverted()
     fig.map_labels = []
     for i, ((x, y, ha, va, leader), t, (px, py), rad, (_, r)) in enumerate(
             zip(spots, texts, disp_pts, radii, on_map.iterrows())):
