@@ -145,8 +145,8 @@ def entries(path: Path | None = None) -> dict:
     from pybtex.database import parse_file
 
     path = Path(path or paths.BIBFILE)
+    trace.record(path)
     if _ENTRIES is None or _ENTRIES[0] != (path, path.stat().st_mtime_ns):
-        trace.record(path)
         _ENTRIES = ((path, path.stat().st_mtime_ns), parse_file(str(path), bib_format="bibtex").entries)
     return _ENTRIES[1]
 

@@ -543,6 +543,8 @@ def package() -> Package:
     if _PACKAGE is None or _stamp() != getattr(_PACKAGE, "_stamp", None):
         _PACKAGE = Package()
         _PACKAGE._stamp = _stamp()  # type: ignore[attr-defined]
+    else:
+        trace.record(_PACKAGE.data_dir / "datapackage.json")  # read when the package was made
     return _PACKAGE
 
 

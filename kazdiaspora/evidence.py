@@ -36,11 +36,10 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 
 import pandas as pd
 
-from . import data, style
+from . import data, style, trace
 
 # The kind of a figure: (colour, marker), used by every chart; the palette lives in kazdiaspora.style.
 KIND_STYLE = style.KIND_STYLE
@@ -89,7 +88,7 @@ class EvidenceError(ValueError):
 
 
 # --------------------------------------------------------------------------- lookups
-@lru_cache(maxsize=4)
+@trace.memo
 def _sources_cached(stamp) -> pd.DataFrame:
     return data.load("sources").set_index("source_key")
 
@@ -109,7 +108,7 @@ _ROW_COLUMNS = ("id", "source_key", "locator", "status", "status_note", "correct
 """The columns of a figure table that :func:`rows` reads (only these are recorded as its inputs)."""
 
 
-@lru_cache(maxsize=4)
+@trace.memo
 def _rows_cached(stamp) -> pd.DataFrame:
     frames = []
     for name in FIGURE_TABLES:

@@ -103,13 +103,7 @@ def current_inputs(nb_path: Path, recorded: list[str]) -> dict[str, str]:
     req = paths.ROOT / "requirements.txt"
     if req.exists():
         files["requirements.txt"] = sha256(req)
-    for rel in recorded:
-        name, _, columns = rel.partition(trace.COLUMNS)
-        p = paths.ROOT / name
-        if columns:
-            files[rel] = trace.columns_digest(p, columns.split(","))
-        else:
-            files[rel] = sha256(p) if p.exists() else "missing"
+    files.update(trace.digests(recorded, paths.ROOT))
     return files
 
 

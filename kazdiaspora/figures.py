@@ -35,7 +35,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import bib, evidence, hotspots, identity, paths, style
+from . import bib, evidence, hotspots, identity, paths, style, trace
 
 # The book's identity comes from book.yml (kazdiaspora.identity), the one place for it.
 LICENCE = identity.BOOK.licence
@@ -66,21 +66,34 @@ class FigureSpec:
     build: Callable[[], tuple]
     licence: str = LICENCE
     extra_sources: tuple[str, ...] = field(default_factory=tuple)
+    data: Callable[[], pd.DataFrame] | None = None
+
+    def make(self) -> tuple:
+        """``(figure, plotted data)``. A figure registered with ``data=`` is made in two steps: its
+        data function gives the plotted rows, and its build function draws them (``build(data)``);
+        what the drawing reads besides is recorded (:func:`render`), so that a figure whose plotted
+        rows and drawn inputs are unchanged need not be drawn again (:func:`show`)."""
+        if self.data is None:
+            return self.build()
+        d = self.data().reset_index(drop=True)
+        return self.build(d.copy()), d
 
 
 REGISTRY: dict[str, FigureSpec] = {}
 
 
 def register(fig_id: str, *, chapter: str, title: str, caption: TextOrFn, alt: TextOrFn,
-             licence: str = LICENCE, extra_sources: tuple[str, ...] = ()):
-    """Decorator registering a build function ``() -> (matplotlib Figure, plotted DataFrame)``."""
+             licence: str = LICENCE, extra_sources: tuple[str, ...] = (),
+             data: Callable[[], pd.DataFrame] | None = None):
+    """Decorator registering a build function ``() -> (matplotlib Figure, plotted DataFrame)``, or,
+    with ``data=`` (a function returning the plotted DataFrame), ``(data) -> matplotlib Figure``."""
     if not fig_id.replace("-", "").isalnum() or fig_id.lower() != fig_id:
         raise ValueError(f"figure id {fig_id!r}: use lowercase letters, digits and hyphens")
 
     def deco(fn):
         if fig_id in REGISTRY and REGISTRY[fig_id].build.__qualname__ != fn.__qualname__:
             raise ValueError(f"figure id {fig_id!r} registered twice")
-        REGISTRY[fig_id] = FigureSpec(fig_id, chapter, title, caption, alt, fn, licence, tuple(extra_sources))
+        REGISTRY[fig_id] = FigureSpec(fig_id, chapter, title, caption, alt, fn, licence, tuple(extra_sources), data)
         return fn
 
     return deco
@@ -106,6 +119,12 @@ class Rendered:
     caption: str
     alt: str
     source_line: str
+    reads: list[str] | None = None
+    """What drawing the figure read (:func:`kazdiaspora.trace.entries`), for a figure with ``data=``."""
+    drawn: dict | None = None
+    """For a figure not drawn again (:func:`reuse`): its record in ``DRAWN_DIR``."""
+    key: str | None = None
+    """:func:`drawn_key` of a figure with ``data=``."""
 
 
 def _text(t: TextOrFn, data: pd.DataFrame) -> str:
@@ -128,17 +147,84 @@ def render(fig_id: str) -> Rendered:
     """Build a registered figure with the book style and add its source line."""
     spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
     with style.book_style():
-        fig, data = spec.build()
+        reads = None
+        if spec.data is None:
+            fig, data = spec.make()
+        else:
+            data = spec.data().reset_index(drop=True)
+            with trace.capture() as lines:
+                fig = spec.build(data.copy())
+                trace.record_modules()  # the drawing's code (a superset: every module loaded)
+                trace.record(paths.ROOT / "requirements.txt")  # the drawing libraries' versions
+            reads = trace.entries("\n".join(lines), paths.ROOT)
         unify_title(fig, spec.title)
         freeze_layout(fig)
         data = data.reset_index(drop=True)
         keys = source_keys(data, spec.extra_sources)
+        line = source_line(spec, keys)
+        key = drawn_key(spec, data, line, reads) if reads is not None else None
         data = evidence.annotate(data, id_col=_id_column(data))
         evidence.check_plotted(data)
-        line = source_line(spec, keys)
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
-    return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line)
+    return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line, reads,
+                    key=key)
+
+
+# ----------------------------------------------------------------------------- not drawing twice
+DRAWN_DIR = paths.ROOT / ".exec" / "figures"
+"""One record per figure registered with ``data=``, written when it is drawn into ``figures/``
+(committed, like the notebooks' stamps): what the drawing read and the key of its inputs."""
+
+
+def drawn_key(spec: FigureSpec, data: pd.DataFrame, line: str, reads: list[str]) -> str:
+    """The SHA-256 of everything a figure's image is drawn from: its plotted rows (values and
+    types), title, licence and source line, the book's edition, and the present contents of what
+    its drawing read (``reads``: data columns, map layers, the package's modules, the pinned
+    requirements)."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"id": spec.id, "title": spec.title, "licence": spec.licence, "source_line": line,
+                         "edition": repr(style.edition()),
+                         "columns": [f"{c}:{t}" for c, t in data.dtypes.astype(str).items()],
+                         "reads": trace.digests(reads, paths.ROOT)}, sort_keys=True).encode())
+    h.update(_csv_bytes(data))
+    return h.hexdigest()
+
+
+def _sha(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
+    """The figure as last drawn into ``figures/``, without drawing it, when nothing it is drawn from
+    has changed (:func:`drawn_key`) and its image files are those that drawing wrote; else None.
+
+    Its plotted rows, caption, alt text and source line are computed afresh (the CSV, the metadata
+    and the hotspots file are written again by :func:`export`); what the drawing read is recorded
+    again, as if it had been drawn, so that a notebook showing it is executed again when that
+    changes."""
+    outdir = Path(outdir or paths.FIGURES_DIR)
+    rec = DRAWN_DIR / f"{spec.id}.json"
+    if spec.data is None or outdir.resolve() != paths.FIGURES_DIR.resolve() or not rec.exists():
+        return None
+    drawn = json.loads(rec.read_text(encoding="utf-8"))
+    with style.book_style():
+        data = spec.data().reset_index(drop=True)
+        keys = source_keys(data, spec.extra_sources)
+        line = source_line(spec, keys)
+        if drawn.get("key") != drawn_key(spec, data, line, drawn.get("reads", [])):
+            return None
+        for ext, sha in drawn.get("files", {}).items():
+            f = outdir / f"{spec.id}.{ext}"
+            if not f.exists() or _sha(f.read_bytes()) != sha:
+                return None
+        for rel in drawn["reads"]:
+            name, _, columns = rel.partition(trace.COLUMNS)
+            trace.record(paths.ROOT / name, columns.split(",") if columns else None)
+        data = evidence.annotate(data, id_col=_id_column(data))
+        evidence.check_plotted(data)
+    return Rendered(spec, None, data, keys, _text(spec.caption, data), _text(spec.alt, data), line,
+                    drawn["reads"], drawn=drawn, key=drawn["key"])
 
 
 def _id_column(data: pd.DataFrame) -> str:
@@ -264,6 +350,20 @@ def _csv_bytes(data: pd.DataFrame) -> bytes:
     return data.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def _has_geojson(r: Rendered) -> bool:
+    if r.drawn is not None:
+        return "geojson" in r.drawn.get("files", {})
+    return getattr(r.fig, "geojson", None) is not None
+
+
+def _write_if_changed(path: Path, blob: bytes) -> None:
+    if path.exists() and path.read_bytes() == blob:
+        return
+    t = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    t.write_bytes(blob)
+    os.replace(t, path)
+
+
 def metadata(r: Rendered) -> dict:
     """What the figures page and the citation need, as stored next to the files."""
     return {
@@ -275,26 +375,37 @@ def metadata(r: Rendered) -> dict:
         "source_line": r.source_line,
         "sources": r.sources,
         "licence": r.spec.licence,
-        "files": {fmt: f"{r.spec.id}.{fmt}" for fmt in FORMATS + (("geojson",) if getattr(r.fig, "geojson", None) else ())},
+        "files": {fmt: f"{r.spec.id}.{fmt}" for fmt in FORMATS + (("geojson",) if _has_geojson(r) else ())},
         "rows": int(len(r.data)),
     }
 
 
 def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
-    """Write PNG, SVG, PDF, CSV and the metadata JSON; all-or-nothing, unchanged files untouched."""
+    """Write PNG, SVG, PDF, CSV and the metadata JSON; all-or-nothing, unchanged files untouched.
+
+    A figure not drawn again (:func:`reuse`) keeps its image files; its CSV, metadata and hotspots
+    are written from its rows. A figure drawn into ``figures/`` in the book's edition leaves its
+    record in ``DRAWN_DIR``."""
     outdir = Path(outdir or paths.FIGURES_DIR)
     outdir.mkdir(parents=True, exist_ok=True)
-    svg = _save_bytes(r.fig, "svg")
-    key = drawn_from(svg)
-    payload = {"svg": svg, "csv": _csv_bytes(r.data)}
-    for fmt in ("png", "pdf"):  # kept as they are when drawn from the same SVG and code
-        payload[fmt] = _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) or _save_bytes(r.fig, fmt, key)
-    payload = {fmt: payload[fmt] for fmt in FORMATS}
+    payload: dict[str, bytes] = {}
+    if r.drawn is None:
+        svg = _save_bytes(r.fig, "svg")
+        key = drawn_from(svg)
+        payload = {"svg": svg}
+        for fmt in ("png", "pdf"):  # kept as they are when drawn from the same SVG and code
+            payload[fmt] = _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) or _save_bytes(r.fig, fmt, key)
+        if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
+            payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True,
+                                             separators=(",", ":")) + "\n").encode()
+        measured = hotspots.compute(r.fig)
+    else:
+        measured = r.drawn["measured"]
+    images = {ext: _sha(blob) for ext, blob in payload.items()}
+    payload["csv"] = _csv_bytes(r.data)
     payload["json"] = (json.dumps(metadata(r), indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
-    if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
-        payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
     # where each plotted row is drawn in the PNG, for the book's interactive layer (kazdiaspora.hotspots)
-    payload["hotspots.json"] = (json.dumps(hotspots.payload(r.spec.id, r.fig, r.data), indent=0,
+    payload["hotspots.json"] = (json.dumps(hotspots.payload(r.spec.id, r.fig, r.data, measured), indent=0,
                                            ensure_ascii=False, sort_keys=True) + "\n").encode()
     tmp: dict[str, Path] = {}
     try:
@@ -312,6 +423,13 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
             else:
                 os.replace(t, final)
             out[ext] = final
+        if r.drawn is not None:
+            out.update({ext: outdir / f"{r.spec.id}.{ext}" for ext in r.drawn["files"]})
+        elif r.key is not None and not style.edition().paper and outdir.resolve() == paths.FIGURES_DIR.resolve():
+            DRAWN_DIR.mkdir(parents=True, exist_ok=True)
+            rec = {"figure": r.spec.id, "key": r.key, "reads": r.reads, "files": images, "measured": measured}
+            _write_if_changed(DRAWN_DIR / f"{r.spec.id}.json",
+                              (json.dumps(rec, indent=1, sort_keys=True) + "\n").encode())
         return out
     finally:
         for t in tmp.values():
@@ -369,12 +487,18 @@ class FigureDisplay:
 
 
 def show(fig_id: str) -> FigureDisplay:
-    """Render, export to figures/ and return the display object (call as the cell's last line)."""
+    """Render, export to figures/ and return the display object (call as the cell's last line).
+    A figure whose drawing inputs are unchanged is not drawn again (:func:`reuse`)."""
     import matplotlib.pyplot as plt
 
-    r = render(fig_id)
-    export(r)
-    plt.close(r.fig)
+    spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
+    r = reuse(spec)
+    if r is None:
+        r = render(fig_id)
+        export(r)
+        plt.close(r.fig)
+    else:
+        export(r)
     return FigureDisplay(r)
 
 

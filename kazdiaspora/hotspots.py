@@ -307,9 +307,10 @@ def describe(r: dict, grade_of: dict[str, str]) -> dict:
     return {k: (str(v) if not isinstance(v, (list, bool)) else v) for k, v in out.items() if v is not None}
 
 
-def payload(fig_id: str, fig, data: pd.DataFrame) -> dict:
-    """The hotspots file of a rendered figure: image size, rows, boxes, sources."""
-    measured = compute(fig)
+def payload(fig_id: str, fig, data: pd.DataFrame, measured: dict | None = None) -> dict:
+    """The hotspots file of a rendered figure: image size, rows, boxes, sources (``measured``: what
+    :func:`compute` gave for the figure, when it was drawn earlier and is not at hand)."""
+    measured = compute(fig) if measured is None else measured
     grade_of = grades()
     rows, keys = [], set()
     recs = data.to_dict("records")

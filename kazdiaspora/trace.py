@@ -6,10 +6,17 @@ file path before it starts a notebook's kernel. Every loader in this package cal
 executor then stores a hash of each file read, and re-executes the notebook when any of them
 changes. The executor also asks, after the last cell, for :func:`record_modules`: the package's
 modules the notebook imported are its code inputs (a module it never imports cannot change what it
-shows). Outside the executor (``KAZDIASPORA_TRACE`` unset) recording does nothing.
+shows). Outside the executor (``KAZDIASPORA_TRACE`` unset) recording writes nothing.
+
+Within a process, :func:`capture` collects what is recorded while it is open (the figure registry
+uses it to learn what drawing one figure reads: :mod:`kazdiaspora.figures`). A function whose
+result is cached in the process must say again, on every call, what its first call read:
+:func:`memo` does this; a cache that does not would hide an input from a later capture.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from pathlib import Path
 
@@ -20,17 +27,66 @@ COLUMNS = "#"
 """In a recorded input, ``file#a,b``: only columns ``a`` and ``b`` of that CSV table were read."""
 
 
+_CAPTURES: list[list[str]] = []
+
+
 def record(path: str | os.PathLike, columns=None) -> None:
     """Record that this process read ``path``: the whole file, or only the named ``columns`` of a
     CSV table (the caller must then have had nothing else of it: see ``data.load(..., columns=)``)."""
     target = os.environ.get(ENV)
-    if not target:
+    if not target and not _CAPTURES:
         return
     line = str(Path(path).resolve())
     if columns is not None:
         line += "\t" + ",".join(sorted(set(columns)))
-    with open(target, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+    for got in _CAPTURES:
+        got.append(line)
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+@contextlib.contextmanager
+def capture():
+    """Collect the lines recorded while the block runs (in the format of the trace file; read them
+    with :func:`entries`). Captures nest: a read is added to every open one."""
+    got: list[str] = []
+    _CAPTURES.append(got)
+    try:
+        yield got
+    finally:
+        del _CAPTURES[next(i for i, g in enumerate(_CAPTURES) if g is got)]
+
+
+def _replay(lines: list[str]) -> None:
+    for line in lines:
+        path, _, names = line.partition("\t")
+        record(path, names.split(",") if names else None)
+
+
+def memo(fn=None, *, maxsize: int = 4):
+    """Cache ``fn``'s results by its (hashable) arguments, like ``functools.lru_cache``, and record
+    on every call what the first call read, so that what a caller reads does not depend on whether
+    another caller ran first."""
+    if fn is None:
+        return functools.partial(memo, maxsize=maxsize)
+    cache: dict = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        if args in cache:
+            value, lines = cache[args]
+            _replay(lines)
+            return value
+        with capture() as lines:
+            value = fn(*args)
+        if len(cache) >= maxsize:
+            cache.pop(next(iter(cache)))
+        cache[args] = (value, list(lines))
+        return value
+
+    wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return wrapper
 
 
 def entries(text: str, root: Path) -> list[str]:
@@ -75,6 +131,22 @@ def columns_digest(path: Path, columns: list[str]) -> str:
     for r in rows[1:]:
         h.update(("\x1e" + "\x1f".join(r[i] if i < len(r) else "\x00" for i in idx)).encode())
     return h.hexdigest()
+
+
+def digests(recorded: list[str], root: Path) -> dict[str, str]:
+    """The SHA-256 now of each input in ``recorded`` (entries as :func:`entries` gives them): of the
+    whole file, or of the named columns only (:func:`columns_digest`); ``missing`` for a file gone."""
+    import hashlib
+
+    out = {}
+    for rel in recorded:
+        name, _, columns = rel.partition(COLUMNS)
+        p = root / name
+        if columns:
+            out[rel] = columns_digest(p, columns.split(","))
+        else:
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "missing"
+    return out
 
 
 def record_modules() -> None:

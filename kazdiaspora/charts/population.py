@@ -377,12 +377,9 @@ def _dotplot_alt(d: pd.DataFrame) -> str:
               f"Horizontal lines are printed ranges. Markers with a black cross count people born in Kazakhstan "
               f"or its citizens, not ethnic Kazakhs. Shaded bands are the size classes of Askhat's paper. "
               f"Nothing is averaged; rows are ordered by the median figure."),
-          alt=_dotplot_alt)
-def population_sources_by_country():
-    df = load()
-    d = sources_by_country_data(df)
-    tiers = seed_tiers(df)
-    names = country_names(df)
+          alt=_dotplot_alt, data=lambda: _with_drawn(sources_by_country_data, tiers=True))
+def population_sources_by_country(d: pd.DataFrame):
+    tiers, names = d.attrs["drawn"]["tiers"], d.attrs["drawn"]["names"]
     order = list(d.drop_duplicates("iso3").sort_values("row")["iso3"])
     n = len(order)
     fig, ax = style.new_figure(0.29 * n + 2.3, layout="constrained")
@@ -432,7 +429,7 @@ def population_sources_by_country():
     hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
     ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.075), ncol=3, fontsize=7.5,
               title="Kind of source", borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
-    return fig, d
+    return fig
 
 
 # ----------------------------------------------------------------------------- figure 2: census series
@@ -500,11 +497,9 @@ def _approx_note() -> str:
               f"count of one census, only the counts of the best-graded sources are drawn. "
               f"Estimates of scholars, associations and politicians are left out, "
               f"and so are counts of people born in Kazakhstan" + _approx_note() + "."),
-          alt=lambda d: _census_alt(d))
-def census_series():
-    df = load()
-    d = census_series_data(df)
-    names = country_names(df)
+          alt=lambda d: _census_alt(d), data=lambda: _with_drawn(census_series_data))
+def census_series(d: pd.DataFrame):
+    names = d.attrs["drawn"]["names"]
     isos = [i for i in SERIES_HOSTS if i in set(d["iso3"])]
     ncol = 2
     nrow = math.ceil((len(isos) + 0) / ncol)
@@ -539,10 +534,20 @@ def census_series():
         + evidence.legend_handles()
     legend_ax = axes[len(isos)] if len(isos) < len(axes) else axes[0]
     legend_ax.legend(handles=hs, loc="center", fontsize=7.5, title="Kind of count")
-    return fig, d
+    return fig
 
 
 # ----------------------------------------------------------------------------- figure 3: map
+def _with_drawn(fn, tiers: bool = False) -> pd.DataFrame:
+    """The plotted rows ``fn(load())`` of a figure, with what its drawing shows besides them in
+    ``attrs["drawn"]``: the countries' names, and the size classes of Askhat's paper when asked for
+    (see ``data=`` in :func:`kazdiaspora.figures.register`)."""
+    df = load()
+    d = fn(df)
+    d.attrs["drawn"] = {"names": country_names(df), **({"tiers": seed_tiers(df)} if tiers else {})}
+    return d
+
+
 def _load_layer(name: str):
     return basemap.load_layer(name)
 
@@ -653,16 +658,15 @@ def _beyond_text(r) -> str:
               f"Map of Central Eurasia centred on Kazakhstan with proportional circles on {int(d['on_map'].sum())} "
               f"neighbouring host countries and a list of {int((~d['on_map']).sum())} distant ones. The largest "
               f"circles are {d['country'].iloc[0]}, {d['country'].iloc[1]} and {d['country'].iloc[2]}; the others are "
-              f"one or two orders of magnitude smaller."))
-def diaspora_map():
+              f"one or two orders of magnitude smaller."),
+          data=lambda: map_data(load()))
+def diaspora_map(d: pd.DataFrame):
     from matplotlib.lines import Line2D
 
-    df = load()
-    d = map_data(df)
     world = _world()
     home = world.loc[world["iso3"] == "KAZ"].geometry.iloc[0]
     if map_look().narrow:  # a journal's single column: laid out again (the book's version below is unchanged)
-        return _diaspora_map_narrow(d, world, home), d
+        return _diaspora_map_narrow(d, world, home)
     fig, (ax, side) = style.new_figure(3.75, ncols=2, layout="constrained", gridspec_kw={"width_ratios": [3.1, 1]})
     on_map, off_map, xlim, ylim = _map_frame(d, home)
     vmax = d["value"].max()
@@ -702,7 +706,7 @@ def diaspora_map():
                       bbox=dict(boxstyle="square,pad=0.08", fc="white", ec="none", alpha=0.75))
         txt.set_in_layout(False)
         hotspots.tag(txt, rid)
-    return fig, d
+    return fig
 
 
 # The diaspora map in a journal's single column (89 mm): the map across the column, the size key
@@ -926,13 +930,12 @@ def _claim_range(d: pd.DataFrame) -> tuple[float, float]:
               f"Horizontal dot chart of {int((~d['derived']).sum())} published totals of the Kazakh diaspora, from "
               f"{style.fmt_people(_claim_range(d)[0])} to {style.fmt_people(_claim_range(d)[1])}, most of them at "
               f"{style.fmt_people(d.loc[~d['derived'], 'value'].mode().iloc[0])}, against a derived sum of census "
-              f"counts of {style.fmt_people(d.loc[d['id'] == 'derived_sum_official', 'value'].iloc[0])}."))
-def diaspora_totals():
+              f"counts of {style.fmt_people(d.loc[d['id'] == 'derived_sum_official', 'value'].iloc[0])}."),
+          data=lambda: diaspora_totals_data(load()))
+def diaspora_totals(d: pd.DataFrame):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
-    df = load()
-    d = diaspora_totals_data(df)
     n = len(d)
     fig, ax = style.new_figure(0.24 * n + 1.3, layout="constrained")
     for i, r in d.iterrows():
@@ -969,7 +972,7 @@ def diaspora_totals():
     hs += evidence.legend_handles()
     ax.legend(handles=hs, loc="upper left", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY,
               framealpha=1, title="Kind of source")
-    return fig, d
+    return fig
 
 
 # ----------------------------------------------------------------------------- figure 5: shares
@@ -1051,12 +1054,11 @@ def _derived_val(d: pd.DataFrame, rid: str) -> float:
               f"the census counts imply about {_derived_val(d, 'derived_share_derived_sum_official'):.0f} per cent. "
               f"China, Uzbekistan and Russia hold "
               f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].min():.0f} to "
-              f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].max():.0f} per cent in the derived shares."))
-def diaspora_shares():
+              f"{d.loc[(d['panel'] == 'top3') & d['derived'], 'value'].max():.0f} per cent in the derived shares."),
+          data=lambda: shares_data(load()))
+def diaspora_shares(d: pd.DataFrame):
     from matplotlib.lines import Line2D
 
-    df = load()
-    d = shares_data(df)
     panels = [("abroad", "Share of all Kazakhs living abroad"),
               ("top3", "Share of the diaspora in China, Uzbekistan and Russia")]
     sizes = [int((d["panel"] == p).sum()) for p, _ in panels]
@@ -1110,4 +1112,4 @@ def diaspora_shares():
     else:
         axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
                        edgecolor=style.LIGHT_GREY, framealpha=1)
-    return fig, d
+    return fig
