@@ -21,6 +21,10 @@ alone. After execution the per-cell timing metadata is removed, the kernel's Pyt
 is dropped from the notebook metadata, and the file is written only if its bytes changed, so
 executing twice changes no byte.
 
+A figure whose plotted rows and drawing inputs are unchanged is not drawn again while a notebook is
+executed (:func:`kazdiaspora.figures.reuse`); ``--force`` executes every notebook and draws every
+figure again.
+
 Usage: ``python -m kazdiaspora.execute [--force] [--dry-run] [--jobs N] [NOTEBOOK ...]``
 (``--dry-run`` lists what would be executed, and why, without executing anything)
 """
@@ -138,8 +142,9 @@ def normalise(nb) -> None:
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
 
 
-def execute(nb_path: Path) -> float:
-    """Execute one notebook in place; returns seconds taken. Raises on a failing cell."""
+def execute(nb_path: Path, redraw: bool = False) -> float:
+    """Execute one notebook in place; returns seconds taken. Raises on a failing cell.
+    ``redraw``: draw every figure again, even one whose inputs are unchanged (``--force``)."""
     from nbclient import NotebookClient
 
     t0 = time.perf_counter()
@@ -150,6 +155,8 @@ def execute(nb_path: Path) -> float:
         trace_file = tf.name
     env = dict(os.environ, **{trace.ENV: trace_file, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
                               "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    if redraw:
+        env["KAZDIASPORA_REDRAW"] = "1"  # kazdiaspora.figures.REDRAW
     try:
         nb.cells.append(nbformat.v4.new_code_cell(RECORD_MODULES))
         client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, record_timing=False,
@@ -177,7 +184,8 @@ def execute(nb_path: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kazdiaspora.execute", description=__doc__.split("\n")[0])
     ap.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in _toc.yml")
-    ap.add_argument("--force", action="store_true", help="execute even if up to date")
+    ap.add_argument("--force", action="store_true",
+                    help="execute even if up to date, and draw every figure again")
     ap.add_argument("--dry-run", action="store_true", help="say which notebooks would be executed, execute none")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks at once")
     args = ap.parse_args(argv)
@@ -201,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(nb: Path):
         try:
-            secs = execute(nb)
+            secs = execute(nb, redraw=args.force)
             print(f"executed {nb.relative_to(paths.ROOT)} in {secs:.1f} s", file=sys.stderr)
             took[str(nb.relative_to(paths.ROOT))] = round(secs, 1)
             return None

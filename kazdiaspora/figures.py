@@ -177,6 +177,10 @@ DRAWN_DIR = paths.ROOT / ".exec" / "figures"
 (committed, like the notebooks' stamps): what the drawing read and the key of its inputs."""
 
 
+REDRAW = "KAZDIASPORA_REDRAW"
+"""Set (to anything) in the environment, every figure is drawn again (``execute --force`` sets it)."""
+
+
 def drawn_key(spec: FigureSpec, data: pd.DataFrame, line: str, reads: list[str]) -> str:
     """The SHA-256 of everything a figure's image is drawn from: its plotted rows (values and
     types), title, licence and source line, the book's edition, and the present contents of what
@@ -202,10 +206,11 @@ def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
     Its plotted rows, caption, alt text and source line are computed afresh (the CSV, the metadata
     and the hotspots file are written again by :func:`export`); what the drawing read is recorded
     again, as if it had been drawn, so that a notebook showing it is executed again when that
-    changes."""
+    changes. Never with ``KAZDIASPORA_REDRAW`` set."""
     outdir = Path(outdir or paths.FIGURES_DIR)
     rec = DRAWN_DIR / f"{spec.id}.json"
-    if spec.data is None or outdir.resolve() != paths.FIGURES_DIR.resolve() or not rec.exists():
+    if (spec.data is None or os.environ.get(REDRAW) or outdir.resolve() != paths.FIGURES_DIR.resolve()
+            or not rec.exists()):
         return None
     drawn = json.loads(rec.read_text(encoding="utf-8"))
     with style.book_style():

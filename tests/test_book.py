@@ -144,17 +144,22 @@ def _executed_notebooks(repo: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_execution_reproduces_the_committed_notebooks(tmp_path):
-    """Executing every notebook again (in a copy of the repository) reproduces the committed files
-    byte for byte, and the committed executor stamps then say that nothing needs executing."""
+    """Executing every notebook again (in a copy of the repository), every figure drawn again,
+    reproduces the committed notebooks, figures and records of what each figure was drawn from byte
+    for byte, and the committed executor stamps then say that nothing needs executing."""
     repo = _copy_repo(tmp_path / "repo")
     env = dict(os.environ, PYTHONPATH=str(repo))  # the copy's own package, not the installed one
-    stamps_before = {p.name: p.read_bytes() for p in (repo / ".exec").glob("*.json")}
-    run([PY, "-m", "kazdiaspora.execute", "--force"], repo, env=env)
+    stamps_before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in (repo / ".exec").rglob("*.json")}
+    run([PY, "-m", "kazdiaspora.execute", "--force"], repo, env=env)  # --force: every figure drawn again
     executed_nbs = _executed_notebooks(repo)
     for rel_nb in executed_nbs:
         assert (repo / rel_nb).read_bytes() == (paths.ROOT / rel_nb).read_bytes(), \
             f"{rel_nb}: execution is not deterministic or the committed outputs are stale"
-    stamps_after = {p.name: p.read_bytes() for p in (repo / ".exec").glob("*.json")}
+    for f in sorted((repo / "figures").iterdir()):
+        if f.is_file():
+            assert f.read_bytes() == (paths.ROOT / "figures" / f.name).read_bytes(), \
+                f"figures/{f.name}: drawing is not deterministic or the committed figure is stale"
+    stamps_after = {p.relative_to(repo).as_posix(): p.read_bytes() for p in (repo / ".exec").rglob("*.json")}
     assert stamps_after == stamps_before, "the committed executor stamps are stale: run `make execute` and commit .exec/"
     # nothing changed: nothing executed, and every executed notebook (chapters and front page) was checked
     again = run([PY, "-m", "kazdiaspora.execute"], repo, env=env)

@@ -264,11 +264,10 @@ def _scripts_alt(d: pd.DataFrame) -> str:
 
 
 @register("scripts-map", chapter=CHAPTER, title="Which alphabet Kazakh communities write in",
-          caption=_scripts_caption, alt=_scripts_alt)
-def scripts_map():
+          caption=_scripts_caption, alt=_scripts_alt, data=scripts_plotted)
+def scripts_map(plotted: pd.DataFrame):
     from .. import basemap
 
-    plotted = scripts_plotted()
     from pyproj import Transformer
 
     crs = basemap.CENTRAL_ASIA_LCC
@@ -336,7 +335,7 @@ def scripts_map():
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncols=3, fontsize=7.5,
               title="Script Kazakh communities write in, as Askhat's paper describes it")
     ax.set_title("Which alphabet Kazakh communities write in, by host country")
-    return freeze_layout(fig), plotted
+    return freeze_layout(fig)
 
 
 # --------------------------------------------------------------------------- Kurultays
@@ -378,9 +377,8 @@ def _kurultay_alt(d: pd.DataFrame) -> str:
 
 
 @register("kurultays-timeline", chapter=CHAPTER, title="The World Kurultays of Kazakhs",
-          caption=_kurultay_caption, alt=_kurultay_alt)
-def kurultays_timeline():
-    d = kurultays_plotted()
+          caption=_kurultay_caption, alt=_kurultay_alt, data=kurultays_plotted)
+def kurultays_timeline(d: pd.DataFrame):
     narrow = narrow_column()  # one journal column: label lines wrapped, more room above and below
     fig, ax = style.new_figure(3.0, layout="constrained")
     lo = int(np.floor(d["x"].min() / 5) * 5) - 1
@@ -422,7 +420,7 @@ def kurultays_timeline():
                       markersize=7, label="Date only in another source (see label)")]
     ax.legend(handles=handles, loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
     ax.set_title("The World Kurultays of Kazakhs")
-    return freeze_layout(fig), d
+    return freeze_layout(fig)
 
 
 # --------------------------------------------------------------------------- survey grid
@@ -456,9 +454,8 @@ def _survey_alt(d: pd.DataFrame) -> str:
 
 
 @register("survey-grid", chapter=CHAPTER, title="The diaspora's position in four host countries (Askhat's Table 3)",
-          caption=_survey_caption, alt=_survey_alt)
-def survey_grid():
-    d = survey_plotted()
+          caption=_survey_caption, alt=_survey_alt, data=survey_plotted)
+def survey_grid(d: pd.DataFrame):
     questions = d.drop_duplicates("row")[["row", "question"]]
     countries = d.drop_duplicates("col")[["col", "country"]]
     nq, nc = len(questions), len(countries)
@@ -493,7 +490,7 @@ def survey_grid():
         s.set_visible(False)
     fig.suptitle("The diaspora in four host countries: Askhat's paper, Table 3", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
-    return freeze_layout(fig), d
+    return freeze_layout(fig)
 
 
 # --------------------------------------------------------------------------- Azerbaijanis
@@ -550,9 +547,8 @@ def _aze_alt(d: pd.DataFrame) -> str:
 
 
 @register("azerbaijanis-by-source", chapter=CHAPTER, title="Azerbaijanis in Kazakhstan: the figures by source",
-          caption=_aze_caption, alt=_aze_alt)
-def azerbaijanis_by_source():
-    d = azerbaijanis_plotted()
+          caption=_aze_caption, alt=_aze_alt, data=azerbaijanis_plotted)
+def azerbaijanis_by_source(d: pd.DataFrame):
     n = len(d)
     narrow = narrow_column()  # one journal column: row labels wrapped, people in thousands on the axis
     fig, ax = style.new_figure(0.42 * n + 1.2, layout="constrained")
@@ -599,7 +595,7 @@ def azerbaijanis_by_source():
     ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.16), ncols=1, fontsize=7.5)
     fig.suptitle("Azerbaijanis in Kazakhstan: every figure by source", x=0.01, ha="left",
                  fontsize=10, fontweight="bold")
-    return freeze_layout(fig), d
+    return freeze_layout(fig)
 
 
 # --------------------------------------------------------------------------- turning points
@@ -662,9 +658,8 @@ def _tp_alt(d: pd.DataFrame) -> str:
 
 
 @register("turning-points-timeline", chapter=CHAPTER, title="Turning points named in the four source documents",
-          caption=_tp_caption, alt=_tp_alt)
-def turning_points_timeline():
-    d = turning_points_plotted()
+          caption=_tp_caption, alt=_tp_alt, data=turning_points_plotted)
+def turning_points_timeline(d: pd.DataFrame):
     rows = list(dict.fromkeys(d["row_label"]))
     fig, ax = style.new_figure(0.5 * len(rows) + 1.3, layout="constrained")
     lo = int(np.floor(d["start"].min() / 10) * 10)
@@ -700,4 +695,4 @@ def turning_points_timeline():
     ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.12), ncols=4, fontsize=7.5,
               title="Theme (open marker: date not printed in the source document)")
     fig.suptitle("Turning points named in the four source documents", x=0.01, ha="left", fontsize=10, fontweight="bold")
-    return freeze_layout(fig), d
+    return freeze_layout(fig)
