@@ -12,6 +12,8 @@
   ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
   ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
 * In-text citations of Wikipedia articles name the article, as the figures' source lines do.
+* The bibliography is formatted again only when something it is formatted from changed
+  (:func:`_reuse_formatted_bibliography`).
 * The general index: entries of ``book/index_entries.csv`` at their first use on each page
   (:mod:`kazdiaspora.indexing`).
 * Glossary links: the first use of each term on a chapter page links to its definition
@@ -230,8 +232,86 @@ def _index_transform():
     return IndexFirstUses
 
 
+# ------------------------------------------------------------------------------------------
+# formatting the bibliography once
+
+BIB_KEY_FILE = "kaz-bibliography.sha256"
+"""In Sphinx's doctree directory: the key of the last formatted bibliography of a build that
+ended without a warning or an error."""
+
+
+def _bibliography_key(domain) -> str:
+    """The SHA-256 of everything sphinxcontrib-bibtex formats the citations from: the .bib files,
+    its configuration, every bibliography directive and citation, the documents, the style's code
+    (this package's) and the pinned requirements."""
+    import ast
+    import hashlib
+
+    from sphinxcontrib.bibtex.domain import get_docnames
+
+    from . import paths, sphinxext
+
+    env = domain.env
+    h = hashlib.sha256()
+    for f in sorted(map(str, domain.bibdata.bibfiles)):
+        h.update(f.encode() + b"\0" + Path(f).read_bytes())
+    h.update(repr(sorted((k, repr(env.config[k])) for k in env.config.values if k.startswith("bibtex_"))).encode())
+    for key, b in sorted(domain.bibliographies.items()):
+        h.update(repr((tuple(key), b.line, [str(f) for f in b.bibfiles], b.style, b.list_, b.enumtype, b.start,
+                       b.labelprefix, b.keyprefix, ast.dump(b.filter_),
+                       sorted((k, list(n["ids"])) for k, n in b.citation_nodes.items()), list(b.keys))).encode())
+    h.update(repr(sorted(domain.citation_refs)).encode())
+    h.update(repr(sorted(get_docnames(env))).encode())
+    for f in (Path(__file__), Path(references.__file__), Path(sphinxext.__file__), paths.ROOT / "requirements.txt"):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _reuse_formatted_bibliography(env_updated):
+    """sphinxcontrib-bibtex formats every cited entry again on every build (about a second here).
+    The formatted citations are kept in the pickled environment with the key they were formatted
+    from; when the key is unchanged and the build that formatted them ended without a warning, they
+    are used as they are (a build with a warning formats them again, and so warns again)."""
+    def patched(self):
+        key = _bibliography_key(self)
+        self.env.kaz_bibliography_key = key
+        done = Path(self.env.doctreedir) / BIB_KEY_FILE
+        if (self.citations and self.data.get("kaz_key") == key and done.exists()
+                and done.read_text(encoding="ascii") == key):
+            return []
+        done.unlink(missing_ok=True)
+        FORMATTED[0] += 1
+        out = env_updated(self)
+        self.data["kaz_key"] = key
+        return out
+
+    patched._kaz_patched = True
+    return patched
+
+
+FORMATTED = [0]
+"""How many times this process formatted a bibliography (for the tests)."""
+
+
+def _bibliography_built(app, exception):
+    key = getattr(app.env, "kaz_bibliography_key", None)
+    if key and exception is None and not app._warncount:
+        Path(app.env.doctreedir, BIB_KEY_FILE).write_text(key, encoding="ascii")
+
+
+def reuse_formatted_bibliography(app) -> None:
+    """Install :func:`_reuse_formatted_bibliography` (sphinxcontrib-bibtex must be loaded)."""
+    from sphinxcontrib.bibtex.domain import BibtexDomain
+
+    if not getattr(BibtexDomain.env_updated, "_kaz_patched", False):
+        BibtexDomain.env_updated = _reuse_formatted_bibliography(BibtexDomain.env_updated)
+    app.connect("build-finished", _bibliography_built)
+
+
 def setup(app):
     from sphinx.writers.html5 import HTML5Translator
+
+    reuse_formatted_bibliography(app)
 
     register_plugin("pybtex.style.labels", "kazkey", KeyLabelStyle)
     register_plugin("pybtex.style.formatting", "kazplain", ReaderStyle, force=True)

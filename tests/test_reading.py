@@ -338,3 +338,52 @@ def test_book_index_entries_are_valid_and_each_found_in_a_chapter():
     text += (paths.ROOT / "book" / "methods.md").read_text(encoding="utf-8")
     missing = [e for e, rx in entries if not rx.search(text)]
     assert len(missing) <= len(entries) // 5, f"many index entries name nothing in the chapters: {missing}"
+
+
+def test_the_bibliography_is_formatted_again_only_when_its_inputs_change(tmp_path):
+    """A tiny Sphinx project with sphinxcontrib-bibtex and the book's reuse of the formatted
+    bibliography: a second build with nothing changed formats nothing and writes the same page; an
+    edited entry is formatted again and shown; a build that warns (an unknown key) leaves nothing
+    to reuse, so the next build formats again and warns again."""
+    import subprocess
+    import sys
+
+    from kazdiaspora import reading_sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "bib_hook.py").write_text(
+        "from kazdiaspora.reading_sphinx import reuse_formatted_bibliography as setup\n", encoding="utf-8")
+    (src / "conf.py").write_text(
+        "import sys\nsys.path.insert(0, %r)\nextensions = ['sphinxcontrib.bibtex', 'bib_hook']\n"
+        "bibtex_bibfiles = ['refs.bib']\n" % str(tmp_path), encoding="utf-8")
+    bib = ("@book{alpha,\n  author = {Alpha, Anna},\n  title = {{%s}},\n  year = {2001},\n  publisher = {P}\n}\n"
+           "@book{beta,\n  author = {Beta, Bob},\n  title = {{Second}},\n  year = {2002},\n  publisher = {P}\n}\n")
+    (src / "refs.bib").write_text(bib % "First title", encoding="utf-8")
+    (src / "index.rst").write_text("Book\n====\n\nSee :cite:p:`alpha`.\n\n.. toctree::\n\n   two\n\n"
+                                   ".. bibliography::\n", encoding="utf-8")
+    (src / "two.rst").write_text("Two\n===\n\nAnd :cite:p:`beta`.\n", encoding="utf-8")
+    out, dt = tmp_path / "out", tmp_path / "dt"
+    driver = ("import io, sys\nfrom sphinx.application import Sphinx\nfrom kazdiaspora import reading_sphinx\n"
+              "warn = io.StringIO()\n"
+              f"Sphinx({str(src)!r}, {str(src)!r}, {str(out)!r}, {str(dt)!r}, 'html', status=None, warning=warn).build()\n"
+              "print(reading_sphinx.FORMATTED[0]); print(warn.getvalue())\n")
+
+    def build():  # each build in a process of its own, as `make book` runs it
+        done = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, check=True)
+        n, _, warned = done.stdout.partition("\n")
+        return int(n), (out / "index.html").read_text(encoding="utf-8"), warned.strip()
+
+    n, first, warned = build()
+    assert n == 1 and "First title" in first and not warned
+    n, again, _ = build()
+    assert n == 0 and again == first
+    (src / "refs.bib").write_text(bib % "Corrected title", encoding="utf-8")
+    n, edited, _ = build()
+    assert n == 1 and "Corrected title" in edited and "First title" not in edited
+    (src / "two.rst").write_text("Two\n===\n\nAnd :cite:p:`beta` and :cite:p:`gamma`.\n", encoding="utf-8")
+    n, _, warned = build()
+    assert n == 1 and "gamma" in warned
+    assert not (dt / reading_sphinx.BIB_KEY_FILE).exists()
+    n, _, _ = build()
+    assert n == 1  # formatted again: what a build that warned formatted is never reused
