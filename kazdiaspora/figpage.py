@@ -10,10 +10,10 @@ import json
 import re
 from pathlib import Path
 
-from . import bib, paths
-from .figures import BOOK_AUTHOR, BOOK_TITLE, BOOK_URL, BOOK_VERSION, BOOK_YEAR, LICENCE_URL, data_label, label
+from . import bib, identity, paths
 
 PAGE = paths.ROOT / "book" / "figures.md"
+BOOK = identity.BOOK
 
 HEADER = """# Figures and data
 
@@ -78,8 +78,8 @@ def figure_numbers() -> dict[str, str]:
 
 def citation_text(meta: dict) -> str:
     num = f"Figure {meta['number']}" if meta.get("number") else f"figure {meta['id']}"
-    return (f"{BOOK_AUTHOR} ({BOOK_YEAR}). \u201c{meta['title']}\u201d [{num}]. "
-            f"In *{BOOK_TITLE}*. Version {BOOK_VERSION}. {BOOK_URL}. Licence: {meta['licence']}. "
+    return (f"{BOOK.author} ({BOOK.year}). \u201c{meta['title']}\u201d [{num}]. "
+            f"In *{BOOK.title}*. Version {BOOK.version}. {BOOK.url}. Licence: {meta['licence']}. "
             f"Data: {'; '.join(bib.short_cite(k) for k in meta['sources'])}.")
 
 
@@ -87,11 +87,11 @@ def citation_bibtex(meta: dict) -> str:
     key = "kazdiaspora_fig_" + meta["id"].replace("-", "_")
     return "\n".join([
         f"@misc{{{key},",
-        f"  author       = {{{{{BOOK_AUTHOR}}}}},",
+        f"  author       = {{{{{BOOK.author}}}}},",
         f"  title        = {{{meta['title']}}},",
-        f"  howpublished = {{Figure {meta.get('number') or meta['id']} in: {BOOK_TITLE}, version {BOOK_VERSION}}},",
-        f"  year         = {{{BOOK_YEAR}}},",
-        f"  url          = {{{BOOK_URL}}},",
+        f"  howpublished = {{Figure {meta.get('number') or meta['id']} in: {BOOK.title}, version {BOOK.version}}},",
+        f"  year         = {{{BOOK.year}}},",
+        f"  url          = {{{BOOK.url}}},",
         f"  note         = {{Licence: {meta['licence']}. Data sources: {', '.join(meta['sources'])}}}",
         "}",
     ])
@@ -102,6 +102,8 @@ PAPER_TARGET = "paper-making"
 
 
 def render_page(figdir: Path | None = None) -> str:
+    from .figures import data_label, label
+
     figdir = Path(figdir or paths.FIGURES_DIR)
     metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))
              if not p.name.endswith(".hotspots.json")]
@@ -115,7 +117,7 @@ def render_page(figdir: Path | None = None) -> str:
 
     metas.sort(key=order)
     rel = "../figures"
-    out = [HEADER.format(licence_url=LICENCE_URL)]
+    out = [HEADER.format(licence_url=BOOK.licence_url)]
     chapter = None
     for m in metas:
         if m["chapter"] != chapter:
@@ -142,11 +144,40 @@ def render_page(figdir: Path | None = None) -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
+STAMP = paths.BUILD_DIR / "figures-page.sha256"
+"""The SHA-256 of what the page was last written from (not committed; see :func:`write_page`)."""
+
+
+def inputs_digest(figdir: Path, page: Path) -> str:
+    """SHA-256 of everything :func:`render_page` reads: the figures' metadata, the notebooks (figure
+    numbers, chapter titles), the table of contents, the book's identity, the bibliography, the
+    package's code, and the page as it is."""
+    import hashlib
+
+    files = [p for p in sorted(figdir.glob("*.json")) if not p.name.endswith(".hotspots.json")]
+    files += sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+    files += [paths.ROOT / "_toc.yml", paths.ROOT / "book.yml", paths.BIBFILE, page]
+    files += sorted(Path(__file__).parent.rglob("*.py"))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f).encode() + b"\0" + (f.read_bytes() if f.exists() else b"(missing)") + b"\0")
+    return h.hexdigest()
+
+
 def write_page(figdir: Path | None = None, page: Path = PAGE) -> bool:
-    """Write the page if its content changed; return True if written."""
-    text = render_page(figdir)
-    if page.exists() and page.read_text(encoding="utf-8") == text:
+    """Write the page if its content changed; return True if written. Nothing is computed when
+    none of its inputs changed since the last time (:func:`inputs_digest`, kept in ``STAMP`` for
+    the book's own page)."""
+    figdir = Path(figdir or paths.FIGURES_DIR)
+    own = figdir.resolve() == paths.FIGURES_DIR.resolve() and page.resolve() == PAGE.resolve()
+    if own and STAMP.exists() and STAMP.read_text(encoding="ascii") == inputs_digest(figdir, page):
         return False
-    page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(text, encoding="utf-8")
-    return True
+    text = render_page(figdir)
+    written = not (page.exists() and page.read_text(encoding="utf-8") == text)
+    if written:
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(text, encoding="utf-8")
+    if own:
+        STAMP.parent.mkdir(parents=True, exist_ok=True)
+        STAMP.write_text(inputs_digest(figdir, page), encoding="ascii")
+    return written

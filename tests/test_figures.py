@@ -248,3 +248,37 @@ def test_every_entry_of_the_figures_page_says_how_to_get_its_paper_files():
         assert f"`python -m kazdiaspora.figures paper {fid}`" in e, fid
         assert f"<{figpage.PAPER_TARGET}>`" in e, fid
     assert f"({figpage.PAPER_TARGET})=\n## Making the files" in (paths.ROOT / "book/paper_figures.md").read_text(encoding="utf-8")
+
+
+def test_the_figures_page_is_rendered_again_only_when_an_input_changed(tmp_path, monkeypatch):
+    """`write_page` (run after every execution) skips the work when nothing it reads changed; a
+    changed figure caption, a page edited by hand or a changed notebook make it render again."""
+    import shutil
+
+    figdir = tmp_path / "figures"
+    figdir.mkdir()
+    for p in paths.FIGURES_DIR.glob("*.json"):
+        shutil.copy(p, figdir / p.name)
+    page = tmp_path / "figures.md"
+    monkeypatch.setattr(paths, "FIGURES_DIR", figdir)
+    monkeypatch.setattr(figpage, "PAGE", page)
+    monkeypatch.setattr(figpage, "STAMP", tmp_path / "stamp")
+    calls = []
+    real = figpage.render_page
+    monkeypatch.setattr(figpage, "render_page", lambda d=None: calls.append(1) or real(d))
+
+    assert figpage.write_page(figdir, page) is True and len(calls) == 1
+    assert figpage.write_page(figdir, page) is False and len(calls) == 1  # nothing changed: nothing rendered
+    meta = json.loads((figdir / "census-series.json").read_text(encoding="utf-8"))
+    meta["caption"] += " Edited."
+    (figdir / "census-series.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert figpage.write_page(figdir, page) is True and len(calls) == 2
+    assert "Edited." in page.read_text(encoding="utf-8")
+    page.write_text("edited by hand\n", encoding="utf-8")
+    assert figpage.write_page(figdir, page) is True and len(calls) == 3
+    assert page.read_text(encoding="utf-8") == real(figdir)
+    # another page than the book's own is always rendered
+    other = tmp_path / "other.md"
+    figpage.write_page(figdir, other)
+    figpage.write_page(figdir, other)
+    assert len(calls) == 5
