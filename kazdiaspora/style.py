@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import matplotlib
 
-matplotlib.use("Agg")  # noqa: E402 — figures are exported, never shown interactively
-import matplotlib.pyplot as plt  # noqa: E402
+matplotlib.use("Agg")  # figures are exported, never shown interactively
+# pyplot is imported where a figure is made (new_figure): a process that only reads the data (the
+# book's build, a chapter whose figures are all kept) does not load it
 
 WIDTH_IN = 6.5
 """Figure width in inches (165 mm): text width of a journal page."""
@@ -164,7 +165,7 @@ def paper_edition(width_in: float, height_scale: float = 1.0):
     """
     _EDITION.append(Edition(width_in, True, height_scale))
     try:
-        with plt.rc_context(PAPER_RC):
+        with matplotlib.rc_context(PAPER_RC):
             yield _EDITION[-1]
     finally:
         _EDITION.pop()
@@ -179,18 +180,20 @@ def figsize(height_in: float) -> tuple[float, float]:
 
 def apply() -> None:
     """Apply the book style globally (notebooks call this through ``kazdiaspora.figures``)."""
-    plt.rcParams.update(RC)
+    matplotlib.rcParams.update(RC)
 
 
 @contextmanager
 def book_style():
     """The book's rc settings (the paper style inside :func:`paper_edition`)."""
-    with plt.rc_context(PAPER_RC if edition().paper else RC):
+    with matplotlib.rc_context(PAPER_RC if edition().paper else RC):
         yield
 
 
 def new_figure(height_in: float, width_in: float | None = None, **kwargs):
     """A figure of the edition's width (the book's: :data:`WIDTH_IN`); ``kwargs`` go to ``plt.subplots``."""
+    import matplotlib.pyplot as plt
+
     w, h = figsize(height_in)
     return plt.subplots(figsize=(width_in or w, h), **kwargs)
 
