@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import bib, data, evidence, paths
+from . import bib, data, evidence, paths, trace
 
 MIN_FIGURES = 5
 PAGES_DIR = paths.ROOT / "book" / "countries"
@@ -32,10 +32,15 @@ def national_count_ids() -> set[str]:
     """Ids of the population rows that count the Kazakhs of a whole host country (the same rule as
     chapter 1's charts: no region, no denominator, no count of people born in Kazakhstan or of its
     citizens, no probable misprint)."""
+    return set(_national_count_ids(data._stamp()))
+
+
+@trace.memo
+def _national_count_ids(stamp) -> frozenset[str]:  # once per state of data/, not once per page
     from .charts import population
 
     rows = evidence.drawable(population.host_rows(data.load("population_estimates")))
-    return set(rows.loc[population.is_ethnic(rows), "id"])
+    return frozenset(rows.loc[population.is_ethnic(rows), "id"])
 
 
 def countries(ev: pd.DataFrame | None = None) -> dict[str, str]:
