@@ -64,25 +64,27 @@ def _replay(lines: list[str]) -> None:
         record(path, names.split(",") if names else None)
 
 
-def memo(fn=None, *, maxsize: int = 4):
-    """Cache ``fn``'s results by its (hashable) arguments, like ``functools.lru_cache``, and record
-    on every call what the first call read, so that what a caller reads does not depend on whether
-    another caller ran first."""
+def memo(fn=None, *, maxsize: int = 4, key=None):
+    """Cache ``fn``'s results by its (hashable) arguments, like ``functools.lru_cache``, or by
+    ``key(*args, **kwargs)``, and record on every call what the first call read, so that what a
+    caller reads does not depend on whether another caller ran first. A cached value is returned
+    as it is: a caller that may change it must be given a copy."""
     if fn is None:
-        return functools.partial(memo, maxsize=maxsize)
+        return functools.partial(memo, maxsize=maxsize, key=key)
     cache: dict = {}
 
     @functools.wraps(fn)
-    def wrapper(*args):
-        if args in cache:
-            value, lines = cache[args]
+    def wrapper(*args, **kwargs):
+        k = key(*args, **kwargs) if key is not None else (args, tuple(sorted(kwargs.items())))
+        if k in cache:
+            value, lines = cache[k]
             _replay(lines)
             return value
         with capture() as lines:
-            value = fn(*args)
+            value = fn(*args, **kwargs)
         if len(cache) >= maxsize:
             cache.pop(next(iter(cache)))
-        cache[args] = (value, list(lines))
+        cache[k] = (value, list(lines))
         return value
 
     wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]

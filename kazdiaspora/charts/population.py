@@ -244,8 +244,24 @@ def official_by_country(df: pd.DataFrame | None = None, since: int = CURRENT_SIN
 
     The figure is the latest census/official count dated ``since`` or later (:func:`pick_official`);
     a country without one gets the median of its current figures (DERIVED, ``basis='median'``).
+    Computed once per content of ``df`` (the map, the totals, the shares and the key numbers all
+    need it); each call returns its own copy.
     """
     df = load() if df is None else df
+    return _official_by_country(df, since).copy()
+
+
+def _frame_key(df: pd.DataFrame, *rest) -> tuple:
+    """A key for a DataFrame's content (columns, dtypes, index and values) and further arguments."""
+    import hashlib
+
+    h = hashlib.sha256(repr([(c, str(t)) for c, t in df.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    return (h.hexdigest(), *rest)
+
+
+@trace.memo(key=_frame_key)
+def _official_by_country(df: pd.DataFrame, since: int) -> pd.DataFrame:
     cur = current_rows(host_rows(df), since)
     cur = cur[is_ethnic(cur)]
     names = country_names(df)
