@@ -142,9 +142,15 @@ def normalise(nb) -> None:
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
 
 
-def execute(nb_path: Path, redraw: bool = False) -> float:
+def kernel_env() -> dict[str, str]:
+    """The environment of every kernel: a fixed hash seed, the Agg backend."""
+    return dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+
+
+def execute(nb_path: Path, redraw: bool = False, zygote: str | None = None) -> float:
     """Execute one notebook in place; returns seconds taken. Raises on a failing cell.
-    ``redraw``: draw every figure again, even one whose inputs are unchanged (``--force``)."""
+    ``redraw``: draw every figure again, even one whose inputs are unchanged (``--force``);
+    ``zygote``: the socket of a kernel zygote (:mod:`kazdiaspora.kernels`) to fork the kernel from."""
     from nbclient import NotebookClient
 
     t0 = time.perf_counter()
@@ -153,14 +159,18 @@ def execute(nb_path: Path, redraw: bool = False) -> float:
         raise RuntimeError(f"{nb_path.relative_to(paths.ROOT)}: kernelspec must be '{KERNEL}'")
     with tempfile.NamedTemporaryFile("w", suffix=".trace", delete=False) as tf:
         trace_file = tf.name
-    env = dict(os.environ, **{trace.ENV: trace_file, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-                              "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    env = dict(kernel_env(), **{trace.ENV: trace_file})
     if redraw:
         env["KAZDIASPORA_REDRAW"] = "1"  # kazdiaspora.figures.REDRAW
     try:
         nb.cells.append(nbformat.v4.new_code_cell(RECORD_MODULES))
+        extra = {}
+        if zygote is not None:
+            from .kernels import kernel_manager_class
+
+            extra["kernel_manager_class"] = kernel_manager_class(zygote)
         client = NotebookClient(nb, timeout=TIMEOUT, kernel_name=KERNEL, record_timing=False,
-                                allow_errors=False, resources={"metadata": {"path": str(nb_path.parent)}})
+                                allow_errors=False, resources={"metadata": {"path": str(nb_path.parent)}}, **extra)
         # the kernel gets this environment: trace file, fixed hash seed
         client.execute(env=env)
         nb.cells.pop()
@@ -209,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(nb: Path):
         try:
-            secs = execute(nb, redraw=args.force)
+            secs = execute(nb, redraw=args.force, zygote=sock)
             print(f"executed {nb.relative_to(paths.ROOT)} in {secs:.1f} s", file=sys.stderr)
             took[str(nb.relative_to(paths.ROOT))] = round(secs, 1)
             return None
@@ -217,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
             stamp_path(nb).unlink(missing_ok=True)
             return f"{nb.relative_to(paths.ROOT)}: execution failed:\n{exc}"
 
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    from .kernels import zygote
+
+    with zygote(kernel_env()) as sock, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         errors = [e for e in pool.map(run, todo) if e]
     for e in errors:
         print(e, file=sys.stderr)
