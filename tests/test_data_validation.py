@@ -279,3 +279,40 @@ def test_every_bib_entry_parses_and_has_a_title():
     for key, e in entries.items():
         assert e.fields.get("title"), f"references.bib: {key} has no title"
         assert e.fields.get("year"), f"references.bib: {key} has no year (use n.d.)"
+
+
+def test_a_validated_state_is_not_checked_again_and_any_change_is(pkg_dir, monkeypatch):
+    """After the book's package passes `python -m kazdiaspora.data validate` (which calls
+    record_validation), the processes that load tables next do not check them again; any change to a
+    data file, or a failing validation, makes them check again, so a bad value still stops the
+    build with its file, row and column."""
+    from kazdiaspora import data
+
+    monkeypatch.setattr(paths, "DATA_DIR", pkg_dir / "data")
+    monkeypatch.setattr(paths, "BIBFILE", pkg_dir / "references.bib")
+    monkeypatch.setattr(data, "VALIDATED", pkg_dir / "_build" / "validated.sha256")
+    pkg = Package()
+    assert pkg.is_default() and not pkg.known_valid  # never validated here
+    present = ("population_estimates", "sources", "gazetteer", "waves", "routes", "route_stops")
+    assert [p for name in present for p in pkg.problems(name)] == []
+    data.record_validation(pkg, [])
+    assert Package().known_valid
+    checked = []
+    real = Package.validate
+    monkeypatch.setattr(Package, "validate", lambda self, name: checked.append(name) or real(self, name))
+    Package().table("population_estimates")
+    assert checked == []  # the validated state: typed, not checked again
+
+    rewrite(pkg_dir, "population/estimates.csv", lambda t: t.replace("1250458", '"1,250,458"', 1))
+    assert not Package().known_valid
+    with pytest.raises(DataError) as exc:
+        Package().table("population_estimates")
+    assert checked == ["population_estimates"]
+    assert exc.value.column == "value" and "estimates.csv" in str(exc.value.file)
+    data.record_validation(Package(), ["a problem"])
+    assert not data.VALIDATED.exists()  # a failing validation leaves nothing to trust
+    # another data directory than the book's own never uses the record
+    data.record_validation(pkg, [])
+    other = Package(pkg_dir / "data", pkg_dir / "references.bib")
+    monkeypatch.setattr(paths, "DATA_DIR", pkg_dir / "elsewhere")
+    assert not other.is_default() and not Package(pkg_dir / "data", pkg_dir / "references.bib").known_valid
