@@ -199,6 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="say which notebooks would be executed, execute none")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="notebooks at once")
     args = ap.parse_args(argv)
+    if args.dry_run:
+        return _run(args, None)
+    from .kernels import zygote
+
+    with zygote(kernel_env()) as z:  # started at once: it imports the libraries while we look
+        return _run(args, z)
+
+
+def _run(args, z) -> int:
     nbs = [p.resolve() for p in args.notebooks] or toc_notebooks()
     todo = []
     for nb in nbs:
@@ -227,9 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             stamp_path(nb).unlink(missing_ok=True)
             return f"{nb.relative_to(paths.ROOT)}: execution failed:\n{exc}"
 
-    from .kernels import zygote
-
-    with zygote(kernel_env()) as sock, ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    sock = z.socket()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         errors = [e for e in pool.map(run, todo) if e]
     for e in errors:
         print(e, file=sys.stderr)

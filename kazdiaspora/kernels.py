@@ -153,31 +153,45 @@ def _kill_children(clients) -> None:
             pass
 
 
+class Zygote:
+    """The zygote process, started at once; :meth:`socket` waits until it listens."""
+
+    def __init__(self, env: dict[str, str], timeout: float = 120):
+        self.tmp = tempfile.mkdtemp(prefix="kaz-kernels-")
+        self.sock = str(Path(self.tmp) / "zygote.sock")
+        self.timeout = timeout
+        self.proc = subprocess.Popen([sys.executable, "-m", "kazdiaspora.kernels", "serve", self.sock], env=env,
+                                     stdin=subprocess.DEVNULL)
+
+    def socket(self) -> str:
+        t0 = time.monotonic()
+        while not os.path.exists(self.sock):  # bound under another name, renamed once listening
+            if self.proc.poll() is not None or time.monotonic() - t0 > self.timeout:
+                raise RuntimeError(f"the kernel zygote did not start (exit status {self.proc.poll()})")
+            time.sleep(0.01)
+        return self.sock
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for f in Path(self.tmp).iterdir():
+            f.unlink()
+        os.rmdir(self.tmp)
+
+
 @contextmanager
 def zygote(env: dict[str, str], timeout: float = 120):
-    """Start the zygote with ``env`` (the fixed hash seed must be in it); yields its socket path.
-    Its kernels are killed when it stops."""
-    tmp = tempfile.mkdtemp(prefix="kaz-kernels-")
-    sock = str(Path(tmp) / "zygote.sock")
-    proc = subprocess.Popen([sys.executable, "-m", "kazdiaspora.kernels", "serve", sock], env=env,
-                            stdin=subprocess.DEVNULL)
+    """Start the zygote with ``env`` (the fixed hash seed must be in it); yields it (its socket path
+    is :meth:`Zygote.socket`). Its kernels are killed when it stops."""
+    z = Zygote(env, timeout)
     try:
-        t0 = time.monotonic()
-        while not os.path.exists(sock):  # bound under another name, renamed once listening
-            if proc.poll() is not None or time.monotonic() - t0 > timeout:
-                raise RuntimeError(f"the kernel zygote did not start (exit status {proc.poll()})")
-            time.sleep(0.01)
-        yield sock
+        yield z
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for f in Path(tmp).iterdir():
-            f.unlink()
-        os.rmdir(tmp)
+        z.stop()
 
 
 def kernel_manager_class(sock: str):

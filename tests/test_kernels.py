@@ -53,7 +53,8 @@ def _alive(pid: int) -> bool:
 
 def test_a_forked_kernel_is_like_a_fresh_one_and_is_gone_after(tmp_path):
     fresh = _run(tmp_path)
-    with kernels.zygote(execute.kernel_env()) as sock:
+    with kernels.zygote(execute.kernel_env()) as z:
+        sock = z.socket()
         forked = _run(tmp_path, sock)
         forked2 = _run(tmp_path, sock)
         for d in (forked, forked2):
