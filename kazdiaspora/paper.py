@@ -853,7 +853,7 @@ def render(fig_id: str, width: str | float = "single", grayscale: bool = False,
     wmm = width_mm(width)
     hs = _design_scale(fig_id, wmm) if height_scale is None else height_scale
     with style.paper_edition(design_width_in or wmm * MM, hs):
-        fig, data = spec.build()
+        fig, data = spec.make()
         figures.freeze_layout(fig)
         removed = getattr(fig, "_paper_removed_titles", []) + remove_titles(fig)
         fit_legends(fig)
@@ -1175,8 +1175,11 @@ def _texts(fig_id: str) -> dict:
 
         spec = figures.load_all()[fig_id]
         with style.paper_edition(WIDTHS_MM["double"] * MM):
-            fig, data = spec.build()
-        plt.close(fig)
+            if spec.data is not None:  # its rows without drawing it
+                data = spec.data()
+            else:
+                fig, data = spec.make()
+                plt.close(fig)
         data = data.reset_index(drop=True)
         keys = figures.source_keys(data, spec.extra_sources)
         _TEXTS[fig_id] = {"caption": figures._text(spec.caption, data), "source_line": figures.source_line(spec, keys)}
