@@ -138,8 +138,6 @@ def columns_digest(path: Path, columns: list[str]) -> str:
 def digests(recorded: list[str], root: Path) -> dict[str, str]:
     """The SHA-256 now of each input in ``recorded`` (entries as :func:`entries` gives them): of the
     whole file, or of the named columns only (:func:`columns_digest`); ``missing`` for a file gone."""
-    import hashlib
-
     out = {}
     for rel in recorded:
         name, _, columns = rel.partition(COLUMNS)
@@ -147,8 +145,15 @@ def digests(recorded: list[str], root: Path) -> dict[str, str]:
         if columns:
             out[rel] = columns_digest(p, columns.split(","))
         else:
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "missing"
+            out[rel] = file_digest(p) if p.exists() else "missing"
     return out
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a whole file."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def record_modules() -> None:

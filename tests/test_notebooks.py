@@ -99,12 +99,14 @@ def test_stamps_hold_the_modules_each_notebook_imports_and_only_those():
 
 
 def test_a_changed_module_makes_stale_exactly_the_notebooks_that_import_it(monkeypatch):
-    real = execute.sha256
+    from kazdiaspora import trace
+
+    real = trace.file_digest
 
     def edited(path):  # as if this module had been edited
         return "edited" if Path(path).resolve() == (paths.ROOT / module).resolve() else real(path)
 
-    monkeypatch.setattr(execute, "sha256", edited)
+    monkeypatch.setattr(trace, "file_digest", edited)
     for module in ("kazdiaspora/charts/iran.py", "kazdiaspora/paper.py", "kazdiaspora/data.py"):
         for nb_path in NOTEBOOKS:
             imports = module in json.loads(execute.stamp_path(nb_path).read_text())["read"]
@@ -127,7 +129,8 @@ def test_the_longest_notebook_is_executed_first(monkeypatch, tmp_path):
     monkeypatch.setattr(execute, "is_stale", lambda nb: (True, "test"))
     monkeypatch.setattr(execute, "_write_figures_page", lambda: None)
     order = []
-    monkeypatch.setattr(execute, "execute", lambda nb: order.append(str(nb.relative_to(paths.ROOT))) or 1.0)
+    monkeypatch.setattr(execute, "execute", lambda nb, **kw: order.append(str(nb.relative_to(paths.ROOT))) or 1.0)
+    monkeypatch.setattr(execute, "stamp_path", lambda nb: tmp_path / "stamps" / nb.name)  # never the real ones
     assert execute.main(["--jobs", "1"]) == 0
     assert order[:2] == [rel[-1], rel[0]]
     unknown = [r for r in rel if r not in (rel[-1], rel[0])]
