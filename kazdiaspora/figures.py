@@ -76,7 +76,9 @@ class FigureSpec:
         if self.data is None:
             return self.build()
         d = self.data().reset_index(drop=True)
-        return self.build(d.copy()), d
+        fig = self.build(d.copy())
+        d.attrs.clear()
+        return fig, d
 
 
 REGISTRY: dict[str, FigureSpec] = {}
@@ -163,6 +165,7 @@ def render(fig_id: str) -> Rendered:
         keys = source_keys(data, spec.extra_sources)
         line = source_line(spec, keys)
         key = drawn_key(spec, data, line, reads) if reads is not None else None
+        data.attrs.clear()  # what the drawing was given besides its rows is in the key, not in the CSV
         data = evidence.annotate(data, id_col=_id_column(data))
         evidence.check_plotted(data)
         style.add_source_line(fig, line)
@@ -183,16 +186,38 @@ REDRAW = "KAZDIASPORA_REDRAW"
 
 def drawn_key(spec: FigureSpec, data: pd.DataFrame, line: str, reads: list[str]) -> str:
     """The SHA-256 of everything a figure's image is drawn from: its plotted rows (values and
-    types), title, licence and source line, the book's edition, and the present contents of what
-    its drawing read (``reads``: data columns, map layers, the package's modules, the pinned
-    requirements)."""
+    types), what its data function gives the drawing besides them (``data.attrs["drawn"]``: names,
+    the rows of a map's routes), title, licence and source line, the book's edition, and the present
+    contents of what its drawing read (``reads``: data columns, map layers, the package's modules,
+    the pinned requirements)."""
     h = hashlib.sha256()
+    h.update(_given_bytes(data.attrs.get("drawn")))
     h.update(json.dumps({"id": spec.id, "title": spec.title, "licence": spec.licence, "source_line": line,
                          "edition": repr(style.edition()),
                          "columns": [f"{c}:{t}" for c, t in data.dtypes.astype(str).items()],
                          "reads": trace.digests(reads, paths.ROOT)}, sort_keys=True).encode())
     h.update(_csv_bytes(data))
     return h.hexdigest()
+
+
+def _given_bytes(obj) -> bytes:
+    """A byte string that changes when anything in ``obj`` changes: frames (values, types, column
+    names and order), series, mappings, sequences and scalars, nested."""
+    if obj is None:
+        return b"N"
+    if isinstance(obj, pd.Series):
+        obj = obj.to_frame()
+    if isinstance(obj, pd.DataFrame):
+        head = json.dumps([[str(c), str(t)] for c, t in obj.dtypes.items()]).encode()
+        body = obj.to_csv(index=True, lineterminator="\n").encode("utf-8")
+        return b"F%d:" % len(head) + head + b"%d:" % len(body) + body
+    if isinstance(obj, dict):
+        parts = [_given_bytes(str(k)) + _given_bytes(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))]
+        return b"D%d:" % len(parts) + b"".join(parts)
+    if isinstance(obj, (list, tuple)):
+        return b"L%d:" % len(obj) + b"".join(_given_bytes(v) for v in obj)
+    text = repr(obj).encode("utf-8")
+    return b"S%d:" % len(text) + text
 
 
 def _sha(blob: bytes) -> str:
@@ -219,6 +244,7 @@ def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
         line = source_line(spec, keys)
         if drawn.get("key") != drawn_key(spec, data, line, drawn.get("reads", [])):
             return None
+        data.attrs.clear()
         for ext, sha in drawn.get("files", {}).items():
             f = outdir / f"{spec.id}.{ext}"
             if not f.exists() or _sha(f.read_bytes()) != sha:

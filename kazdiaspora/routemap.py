@@ -1141,8 +1141,37 @@ def narrow_heights(spec: MapSpec, extents, routes: pd.DataFrame, look: Look) -> 
     return out
 
 
+def map_data(map_id: str, tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The plotted rows of the map ``map_id`` (:func:`plotted`: its routes, then the figures they
+    carry), with what drawing it needs besides in ``attrs["drawn"]``: ``routes``, the map's rows
+    of :func:`route_table` (stops, coordinates, widths, colours), and ``gazetteer``, the rows of
+    the places those routes pass through. A correction to a route, a place or a figure that this
+    map does not show leaves both unchanged, and the map is not drawn again
+    (:func:`kazdiaspora.figures.reuse`)."""
+    t = tables or load_tables()
+    table = route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
+    mroutes = routes_for_map(table, map_id)
+    if not len(mroutes):
+        raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
+    used = pd.concat([panel_routes(mroutes, panel) for panel in MAP_SPECS[map_id].panels], ignore_index=True)
+    used = used.drop_duplicates("route_id").sort_values("route_id")
+    out = plotted(used, t["wave_figures"], map_id)
+    places = {p for stops in mroutes["stops"] for p in stops.split(" > ")}
+    gz = t["gazetteer"]
+    out.attrs["drawn"] = {"routes": mroutes, "gazetteer": gz[gz["place_id"].isin(places)].reset_index(drop=True)}
+    return out
+
+
 def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
-    """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``.
+    """Draw the map ``map_id`` of :data:`MAP_SPECS`; returns ``(fig, plotted_df)``."""
+    d = map_data(map_id, tables)
+    fig = draw_map_rows(map_id, d.copy())
+    d.attrs.clear()
+    return fig, d
+
+
+def draw_map_rows(map_id: str, d: pd.DataFrame):
+    """Draw the map ``map_id`` from its rows (:func:`map_data`); returns the figure.
 
     The figure carries what it draws as GeoJSON in ``fig.geojson`` (:func:`map_geojson`), which
     :func:`kazdiaspora.figures.export` writes to ``figures/<id>.geojson``.
@@ -1150,11 +1179,7 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     import matplotlib.pyplot as plt
 
     spec = MAP_SPECS[map_id]
-    t = tables or load_tables()
-    table = route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
-    mroutes = routes_for_map(table, map_id)
-    if not len(mroutes):
-        raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
+    mroutes, gazetteer = d.attrs["drawn"]["routes"], d.attrs["drawn"]["gazetteer"]
     n = len(spec.panels)
     look = map_look()
     drawn = [panel_routes(mroutes, panel) for panel in spec.panels]
@@ -1203,14 +1228,14 @@ def draw_map(map_id: str, tables: dict[str, pd.DataFrame] | None = None):
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
     leg.set_in_layout(True)  # laid out: the export's tight box must hold the whole key
-    results = [draw_routes(ax, bm, rts, t["gazetteer"], panel) for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn)]
-    fig.geojson = map_geojson(fig, map_id, spec, bms, drawn, results, t["gazetteer"])
-    return fig, plotted(used, t["wave_figures"], map_id)
+    results = [draw_routes(ax, bm, rts, gazetteer, panel) for ax, bm, panel, rts in zip(axes, bms, spec.panels, drawn)]
+    fig.geojson = map_geojson(fig, map_id, spec, bms, drawn, results, gazetteer)
+    return fig
 
 
 __all__ = [
     "KINDS", "MAP_SPECS", "MODES", "MapSpec", "Panel", "LabelPlacer", "WAVE_PALETTE", "bends", "candidate_boxes",
-    "choose_box", "curve", "draw_legend", "draw_map", "draw_routes", "line_width", "magnitude_mid",
-    "magnitude_text", "map_geojson", "overlap", "place_label", "plotted", "route_path", "route_table",
+    "choose_box", "curve", "draw_legend", "draw_map", "draw_map_rows", "draw_routes", "line_width", "magnitude_mid",
+    "magnitude_text", "map_data", "map_geojson", "overlap", "place_label", "plotted", "route_path", "route_table",
     "routes_for_map", "trim", "wave_colours", "wave_numbers",
 ]

@@ -67,6 +67,37 @@ def test_a_cached_loader_records_its_reads_on_every_call(tmp_path):
     assert got == []
 
 
+# ----------------------------------------------------------------------------- the key
+def test_what_the_data_function_gives_the_drawing_is_in_the_key():
+    """``attrs["drawn"]`` (names, a map's route rows) is drawn but is not in the plotted rows:
+    a change to any of it must change the key, or the figure would keep an outdated picture."""
+    import pandas as pd
+
+    spec = figures.FigureSpec("x", "c", "T", "", "", build=lambda d: None, data=lambda: None)
+
+    def key(names, rows, extra=None):
+        d = pd.DataFrame({"id": ["a"], "value": [1.0]})
+        d.attrs["drawn"] = {"names": names, "routes": rows, **(extra or {})}
+        return figures.drawn_key(spec, d, "Source: S.", [])
+
+    rows = pd.DataFrame({"route_id": ["r1"], "lons": [[50.0, 54.2]], "width": [1]})
+    base = key({"KAZ": "Kazakhstan"}, rows)
+    assert key({"KAZ": "Kazakhstan"}, rows.copy()) == base  # the same content, the same key
+    changed = {
+        "a name": key({"KAZ": "Qazaqstan"}, rows),
+        "a name added": key({"KAZ": "Kazakhstan", "IRN": "Iran"}, rows),
+        "a coordinate in a list": key({"KAZ": "Kazakhstan"}, rows.assign(lons=[[50.0, 54.3]])),
+        "a type (1 to 1.0)": key({"KAZ": "Kazakhstan"}, rows.assign(width=[1.0])),
+        "a column renamed": key({"KAZ": "Kazakhstan"}, rows.rename(columns={"width": "w"})),
+        "a row added": key({"KAZ": "Kazakhstan"}, pd.concat([rows, rows], ignore_index=True)),
+        "something more": key({"KAZ": "Kazakhstan"}, rows, {"tiers": [("small", 0, 10)]}),
+        "split differently": key({"KA": "ZKazakhstan"}, rows),
+    }
+    same = [what for what, k in changed.items() if k == base]
+    assert not same, f"the key does not change with {same}"
+    assert len(set(changed.values())) == len(changed)
+
+
 # ----------------------------------------------------------------------------- the committed records
 def _reusable():
     return sorted(fid for fid, spec in figures.load_all().items() if spec.data is not None)

@@ -109,14 +109,25 @@ def _timeline_caption(d: pd.DataFrame) -> str:
             f"Askhat's paper are confirmed by no other source (see the data).")
 
 
+def timeline_plotted() -> pd.DataFrame:
+    """The rows of the timeline (:func:`timeline_data`) without their colours, which the drawing is
+    given in ``attrs["drawn"]["colours"]`` (wave id: colour)."""
+    d = timeline_data()
+    out = d.drop(columns=["colour"])
+    w = d[d.row_type == "wave"]
+    out.attrs["drawn"] = {"colours": dict(zip(w["wave_id"], w["colour"]))}
+    return out
+
+
 @register("waves-timeline", chapter=CHAPTER, title="Migration waves from 1723 to the return after 1991",
-          caption=_timeline_caption, alt=_timeline_alt)
-def waves_timeline():
+          caption=_timeline_caption, alt=_timeline_alt, data=timeline_plotted)
+def waves_timeline(d: pd.DataFrame):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    d = timeline_data()
+    colours = d.attrs["drawn"]["colours"]
     w = d[d.row_type == "wave"].reset_index(drop=True)
+    w["colour"] = w["wave_id"].map(colours)
     f = d[d.row_type == "figure"]
     n = len(w)
     narrow = narrow_column()  # one journal column: names wrapped shorter, taller rows, upright early years
@@ -211,8 +222,7 @@ def waves_timeline():
     lax.legend(handles=handles, loc="center", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0.0)
     fig.suptitle("Migration waves: when, which way, and how many", x=0.01, ha="left", fontsize=10,
                  fontweight="bold")
-    out = d.drop(columns=["colour"])
-    return fig, out
+    return fig
 
 
 # ------------------------------------------------------------------------------------- maps
@@ -260,12 +270,15 @@ def _map_alt(map_id: str):
 
 
 def _register_map(map_id: str) -> None:
-    def build():
-        return routemap.draw_map(map_id)
+    def rows():
+        return routemap.map_data(map_id)
+
+    def build(d: pd.DataFrame):
+        return routemap.draw_map_rows(map_id, d)
 
     build.__qualname__ = f"route_map_{map_id}"
     register(f"route-map-{map_id}", chapter=CHAPTER, title=MAP_TEXT[map_id][0],
-             caption=_map_caption(map_id), alt=_map_alt(map_id))(build)
+             caption=_map_caption(map_id), alt=_map_alt(map_id), data=rows)(build)
 
 
 for _mid in sorted(routemap.MAP_SPECS):
