@@ -23,10 +23,11 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # Skipped when no input changed since the last successful `make book` (scripts/book_stamp.py).
-# The data are validated while the notebooks execute (two jobs at once); either failing stops it.
+# The data are validated while the notebooks execute, and the build starts up meanwhile and waits
+# for both (kazdiaspora/jb.py); either failing stops it before it builds.
 book: $(STAMP)
 	@if $(PY) scripts/book_stamp.py check; then echo "make book: no input changed since the last build; _build/html is up to date"; \
-	else $(MAKE) --no-print-directory -j2 validate execute && $(JB) build . $(JBFLAGS) && $(PY) scripts/book_stamp.py save; fi
+	else $(JB) book $(JBFLAGS) && $(PY) scripts/book_stamp.py save; fi
 
 validate: $(STAMP)
 	$(PY) -m kazdiaspora.data validate

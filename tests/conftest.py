@@ -77,8 +77,9 @@ def _run(cmd):
 
 def _build_book() -> BuiltBook:
     before = tracked_state()
-    _run([sys.executable, "-m", "kazdiaspora.execute"])
-    build = _run([sys.executable, "-m", "kazdiaspora.jb", "build", ".", "-W", "-n", "--keep-going"])
+    # as `make book` runs it: the data check and the executor, the build starting meanwhile and
+    # waiting for both at its gate (kazdiaspora/jb.py)
+    build = _run([sys.executable, "-m", "kazdiaspora.jb", "book", "-W", "-n", "--keep-going"])
     after = tracked_state()
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     return BuiltBook(paths.BUILD_DIR / "html", changed, build.stdout)

@@ -142,6 +142,28 @@ def _executed_notebooks(repo: Path) -> list[str]:
     return sorted(p.relative_to(repo).as_posix() for p in [*(repo / "notebooks").glob("*.ipynb"), repo / "book/intro.ipynb"])
 
 
+@pytest.mark.parametrize("failing", ["validate", "execute"])
+def test_the_build_waits_for_the_data_check_and_the_execution(tmp_path, failing):
+    """`make book` starts the build while the data are checked and the notebooks executed; the
+    build must not look at a page unless both succeeded. Here one fails (after the build has had
+    time to start up and reach its gate): no page is built, and the status is that failure's."""
+    from kazdiaspora import jb
+
+    out = tmp_path / "out"
+    slow_ok = [PY, "-c", "import time; time.sleep(4)"]
+    fails = [PY, "-c", "import time; time.sleep(4); raise SystemExit(3)"]
+    cmds = {"validate_cmd": slow_ok, "execute_cmd": slow_ok, f"{failing}_cmd": fails}
+    cwd = os.getcwd()
+    os.chdir(paths.ROOT)
+    try:
+        rc = jb.book(["--path-output", str(out), "-W", "-n", "--keep-going"], **cmds)
+    finally:
+        os.chdir(cwd)
+    assert rc == 3
+    html = out / "_build" / "html"
+    assert not list(html.rglob("*.html")) if html.exists() else True, "pages were built after a failed check"
+
+
 @pytest.mark.slow
 def test_execution_reproduces_the_committed_notebooks(tmp_path):
     """Executing every notebook again (in a copy of the repository), every figure drawn again,

@@ -1,9 +1,13 @@
 """Figures of the chapter *The Kazakhs of Iran and the return to Kazakhstan*.
 
-Every figure reads its tables through :func:`kazdiaspora.data.load` (``iran``,
+Every figure is made in two steps (``data=`` in :func:`kazdiaspora.figures.register`). Its data
+function (``*_plotted``) reads the tables through :func:`kazdiaspora.data.load` (``iran``,
 ``repatriation``, ``events``, ``gazetteer``) and returns exactly the rows it draws, with their
-``source_key`` and ``locator``. No number or date is typed here: labels, captions, alt texts
-and the "no series" annotations are computed from the tables.
+``source_key`` and ``locator``, and in ``attrs["drawn"]`` the few other rows and values the drawing
+needs (see each data function). Its build function draws from those alone (it reads no figure
+table; only the sources' grades and the bibliography), so that a change to one row of a table draws
+again only the figures that show that row. No number or date is typed here: labels, captions, alt
+texts and the "no series" annotations are computed from the tables.
 
 Rules applied to the data (all from the datasets' READMEs and notes):
 
@@ -332,16 +336,51 @@ def _community_alt(d: pd.DataFrame) -> str:
             f"blog range stand apart.")
 
 
-@register("iran-community", chapter=CHAPTER,
-          title="The Kazakhs of Iran: every published figure, by source",
-          caption=_community_caption, alt=_community_alt)
-def iran_community():
+COMMUNITY_DRAWN = ["id", "unit", "period", "year_start", "year_end", "value", "value_low", "value_high",
+                   "kind", "status", "uncorroborated", "bound", "scope", "source_key"]
+"""The columns of the population rows that drawing "iran-community" uses."""
+
+
+def iran_community_plotted() -> pd.DataFrame:
+    """The rows of "iran-community": every population figure of the Iran table that has a value or
+    a range (layer ``population``, by unit, year and id), then the timeline's events (layer
+    ``event``, from the events table, in time order), each with its source.
+
+    ``attrs["drawn"]`` holds what the drawing needs besides: ``population``, those population rows
+    with the columns :data:`COMMUNITY_DRAWN` (among them ``status``, ``bound``, a lower or upper bound
+    or None, and ``scope``, the place the figure refers to, named from the gazetteer); ``events``,
+    the events' ``id``, ``date``, ``date_end`` and ``label`` with their start and end as decimal
+    years (``x0``, ``x1``)."""
     pop, ev = community_data()
     places = _place_names()
     pop = pop.sort_values(["unit", "year_end", "id"], na_position="last").reset_index(drop=True)
     pop["uncorroborated"] = pop["status"].eq("uncorroborated")
     pop["bound"] = [bound(r) for _, r in pop.iterrows()]
     pop["scope"] = [scope_label(r, places) for _, r in pop.iterrows()]
+    ev = ev.copy()
+    ev["x0"] = [date_start_x(d) for d in ev["date"]]
+    ev["x1"] = [date_end_x(e) if isinstance(e, str) else date_end_x(d) for d, e in zip(ev["date"], ev["date_end"])]
+    ev = ev.sort_values(["x0", "id"]).reset_index(drop=True)
+    out_pop = pop.assign(layer="population")[[
+        "layer", "id", "series", "geography", "period", "year_start", "year_end", "value", "value_low",
+        "value_high", "as_printed", "unit", "kind", "uncorroborated", "source_key", "locator"]]
+    out_ev = ev.assign(layer="event", series="event", period=[r.date + (f" to {r.date_end}" if isinstance(r.date_end, str) else "")
+                                                          for r in ev.itertuples()])
+    out_ev = out_ev.rename(columns={"label": "as_printed"})[["layer", "id", "series", "period", "as_printed",
+                                                             "source_key", "locator"]]
+    out = pd.concat([out_pop, out_ev], ignore_index=True)
+    out["uncorroborated"] = out["uncorroborated"].fillna(False).astype(bool)
+    out.attrs["drawn"] = {"population": pop[COMMUNITY_DRAWN],
+                          "events": ev[["id", "date", "date_end", "label", "x0", "x1"]]}
+    return out
+
+
+@register("iran-community", chapter=CHAPTER,
+          title="The Kazakhs of Iran: every published figure, by source",
+          caption=_community_caption, alt=_community_alt, data=iran_community_plotted)
+def iran_community(d: pd.DataFrame):
+    """Draw the rows of :func:`iran_community_plotted` (population figures and events in ``attrs``)."""
+    pop, ev = d.attrs["drawn"]["population"].copy(), d.attrs["drawn"]["events"].copy()
     # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(pop["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
     src_no = {k: i + 1 for i, k in enumerate(keys)}
@@ -478,10 +517,6 @@ def iran_community():
     ax_f.set_title("B. Population figures in families (not converted to persons)", fontsize=9)
 
     # events: one row each, label beside the bar
-    ev = ev.copy()
-    ev["x0"] = [date_start_x(d) for d in ev["date"]]
-    ev["x1"] = [date_end_x(e) if isinstance(e, str) else date_end_x(d) for d, e in zip(ev["date"], ev["date_end"])]
-    ev = ev.sort_values(["x0", "id"]).reset_index(drop=True)
     n = len(ev)
     mid = (float(ev["x0"].min()) + float(ev["x1"].max())) / 2
     for i, r in enumerate(ev.itertuples()):
@@ -520,17 +555,7 @@ def iran_community():
     ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("The Kazakhs of Iran: how many, according to whom", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
-
-    out_pop = pop.assign(layer="population")[[
-        "layer", "id", "series", "geography", "period", "year_start", "year_end", "value", "value_low",
-        "value_high", "as_printed", "unit", "kind", "uncorroborated", "source_key", "locator"]]
-    out_ev = ev.assign(layer="event", series="event", period=[r.date + (f" to {r.date_end}" if isinstance(r.date_end, str) else "")
-                                                          for r in ev.itertuples()])
-    out_ev = out_ev.rename(columns={"label": "as_printed"})[["layer", "id", "series", "period", "as_printed",
-                                                             "source_key", "locator"]]
-    out = pd.concat([out_pop, out_ev], ignore_index=True)
-    out["uncorroborated"] = out["uncorroborated"].fillna(False).astype(bool)
-    return fig, out
+    return fig
 
 
 # ----------------------------------------------------------------- 2. returnees from Iran
@@ -581,13 +606,43 @@ def _iran_ret_alt(d: pd.DataFrame) -> str:
             f"a shaded gap after {int(tot['year_end'].max())} where no Iran-specific total exists.")
 
 
-@register("iran-returnees", chapter=CHAPTER,
-          title="Returnees from Iran to Kazakhstan: totals, groups and the gap after 2000",
-          caption=_iran_ret_caption, alt=_iran_ret_alt)
-def iran_returnees():
+def iran_returnees_plotted() -> pd.DataFrame:
+    """The rows of "iran-returnees": the returnee figures of the Iran table that have a value and are
+    not flagged "do not use" (by unit, year, value and id), each with the years without an
+    Iran-specific total (``no_series_band``, :func:`no_series_band`).
+
+    ``attrs["drawn"]`` holds what the drawing needs besides: ``returnees``, those rows' ``id``,
+    ``geography``, ``period``, years, ``value``, ``unit``, ``kind``, ``status`` and ``source_key``;
+    ``excluded``, the rows left out (``id``, ``as_printed``, ``source_key``: named in a note on the
+    chart); ``band``, the start and end of that band as decimal years; ``lumped``, the name of the
+    repatriation table's origin group that Iran is counted in (after the band starts)."""
     ret, excluded = iran_returnee_data()
     rep = data.load("repatriation")
     b0, b1 = no_series_band(ret, rep)
+    oth = rep[(rep["origin_iso3"] == "OTH") & rep["origin"].fillna("").str.contains("Iran")]
+    lumped = oth["origin"].iloc[0].split(" (")[0] if len(oth) else "other countries"
+    out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
+               "kind", "source_key", "locator"]].copy()
+    out["no_series_band"] = f"{int(b0)}-{int(b1)}"
+    out.attrs["drawn"] = {
+        "returnees": ret[["id", "geography", "period", "year_start", "year_end", "value", "unit", "kind",
+                          "status", "source_key"]],
+        "excluded": excluded[["id", "as_printed", "source_key"]],
+        "band": [b0, b1],
+        "lumped": lumped,
+    }
+    return out
+
+
+@register("iran-returnees", chapter=CHAPTER,
+          title="Returnees from Iran to Kazakhstan: totals, groups and the gap after 2000",
+          caption=_iran_ret_caption, alt=_iran_ret_alt, data=iran_returnees_plotted)
+def iran_returnees(d: pd.DataFrame):
+    """Draw the rows of :func:`iran_returnees_plotted` (returnee figures, exclusions and band in ``attrs``)."""
+    drawn = d.attrs["drawn"]
+    ret, excluded = drawn["returnees"].copy(), drawn["excluded"]
+    b0, b1 = drawn["band"]
+    lumped = drawn["lumped"]
     # each figure's label names its source by number; the numbers are listed under the legend
     keys = sorted(ret["source_key"].unique(), key=lambda k: (source_label(k).lower(), k))
     src_no = {k: i + 1 for i, k in enumerate(keys)}
@@ -605,8 +660,6 @@ def iran_returnees():
     ax_f.sharex(ax_p)
     ax_p.tick_params(labelbottom=False)
     ax_l.axis("off")
-    oth = rep[(rep["origin_iso3"] == "OTH") & rep["origin"].fillna("").str.contains("Iran")]
-    lumped = oth["origin"].iloc[0].split(" (")[0] if len(oth) else "other countries"
     for ax, unit, title in ((ax_p, "persons", "A. Persons"), (ax_f, "families", "B. Families (not converted)")):
         sub = ret[ret["unit"] == unit]
         ax.axvspan(b0, b1, color=style.LIGHT_GREY, alpha=0.55, lw=0, zorder=0)
@@ -665,10 +718,7 @@ def iran_returnees():
     ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
     fig.suptitle("Returnees from Iran to Kazakhstan, as printed by each source", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
-    out = ret[["id", "series", "geography", "period", "year_start", "year_end", "value", "as_printed", "unit",
-               "kind", "source_key", "locator"]].copy()
-    out["no_series_band"] = f"{int(b0)}-{int(b1)}"
-    return fig, out
+    return fig
 
 
 # ------------------------------------------------------------- 3. origins of the 1990s returnees
@@ -703,11 +753,23 @@ def _orig_alt(d: pd.DataFrame) -> str:
             f"({fmt_num(o['value'].iloc[1])}) lead; Iran, highlighted, has {fmt_num(irn['value'])}.")
 
 
+def origins_1990s_plotted() -> pd.DataFrame:
+    """The rows of "return-origins-1990s": :func:`origins_1990s_data`, the returnees since 1991 by
+    origin (and the total for all origins) in the latest release that gives Iran, in persons.
+
+    The drawing needs nothing besides these rows: ``attrs["drawn"]`` is empty."""
+    d = origins_1990s_data()
+    out = d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value",
+             "as_printed", "unit", "kind", "source_key", "locator"]]
+    out.attrs["drawn"] = {}
+    return out
+
+
 @register("return-origins-1990s", chapter=CHAPTER,
           title="Where the returnees of the 1990s came from",
-          caption=_orig_caption, alt=_orig_alt)
-def return_origins_1990s():
-    d = origins_1990s_data()
+          caption=_orig_caption, alt=_orig_alt, data=origins_1990s_plotted)
+def return_origins_1990s(d: pd.DataFrame):
+    """Draw the rows of :func:`origins_1990s_plotted`: a bar per origin (the total is not drawn)."""
     o = d[d["origin_iso3"] != "ALL"].reset_index(drop=True)
     fig, ax = style.new_figure(3.4, layout="constrained")
     colors = [style.OKABE_ITO["vermillion"] if c == "IRN" else style.OKABE_ITO["sky_blue"] for c in o["origin_iso3"]]
@@ -724,8 +786,7 @@ def return_origins_1990s():
     ax.set_xlabel(f"Returnees to Kazakhstan, {o['period'].iloc[0]} (persons)")
     ax.set_title(f"Returnees by country of origin, {o['period'].iloc[0]} (Iran highlighted)")
     ax.grid(axis="x")
-    return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value",
-                   "as_printed", "unit", "kind", "source_key", "locator"]]
+    return fig
 
 
 # ----------------------------------------------------------------- 4. origin shares since 1991
@@ -773,14 +834,37 @@ def _share_alt(d: pd.DataFrame) -> str:
             f"1991 (dashed lines): Uzbekistan stays between {fmt_num(uzb.min())}% and {fmt_num(uzb.max())}%.")
 
 
-@register("return-origin-shares", chapter=CHAPTER,
-          title="Origins of returnees: shares within a year versus shares since 1991",
-          caption=_share_caption, alt=_share_alt)
-def return_origin_shares():
+def origin_shares_plotted() -> pd.DataFrame:
+    """The rows of "return-origin-shares": the origin shares (within a year, and since 1991) of the
+    origins in :data:`ORIGINS` that are not flagged "do not use", by series, origin, date and id;
+    probable errors (period shares presented as shares since 1991) are kept, flagged
+    ``misreported`` and ``shown_as`` "error" (drawn as crosses).
+
+    ``attrs["drawn"]`` holds what the drawing needs besides: ``shares``, those rows' ``id``,
+    ``series``, ``origin_iso3``, ``x`` (date of the release as a decimal year), ``value``, ``kind``,
+    ``status``, ``source_key`` and ``misreported``; ``excluded``, the rows left out as typos, and
+    ``other``, the shares of origins not drawn (both named in a note under the chart)."""
     d, excluded, other = share_data()
     # probable errors (period shares presented as shares since 1991) are shown as such, crossed
     d["misreported"] = d["status"].eq("probable_error")
     d["shown_as"] = np.where(d["misreported"], "error", "data")
+    out = d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
+             "unit", "kind", "misreported", "shown_as", "source_key", "locator"]]
+    out.attrs["drawn"] = {
+        "shares": d[["id", "series", "origin_iso3", "x", "value", "kind", "status", "source_key", "misreported"]],
+        "excluded": excluded[["id", "origin", "as_printed", "source_key"]],
+        "other": other[["id", "origin", "period", "value"]],
+    }
+    return out
+
+
+@register("return-origin-shares", chapter=CHAPTER,
+          title="Origins of returnees: shares within a year versus shares since 1991",
+          caption=_share_caption, alt=_share_alt, data=origin_shares_plotted)
+def return_origin_shares(plotted: pd.DataFrame):
+    """Draw the rows of :func:`origin_shares_plotted` (shares, exclusions and other origins in ``attrs``)."""
+    drawn = plotted.attrs["drawn"]
+    d, excluded, other = drawn["shares"], drawn["excluded"], drawn["other"]
     import matplotlib.pyplot as plt
 
     # one small panel per country of origin, both kinds of share in it: the figures drawn with the
@@ -855,8 +939,7 @@ def return_origin_shares():
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
                 labelspacing=0.3, handletextpad=0.4)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
-    return fig, d[["id", "series", "origin", "origin_iso3", "period", "date_start", "date_end", "value", "as_printed",
-                   "unit", "kind", "misreported", "shown_as", "source_key", "locator"]]
+    return fig
 
 
 # ------------------------------------------------------- 5. the national return, 1991 to today
@@ -907,12 +990,43 @@ def _cum_alt(d: pd.DataFrame) -> str:
             f"10,000 to 45,000 a year, against hatched derived differences between cumulative totals.")
 
 
-@register("return-cumulative", chapter=CHAPTER,
-          title="The national return since 1991: cumulative totals and arrivals per period",
-          caption=_cum_caption, alt=_cum_alt)
-def return_cumulative():
+def cumulative_plotted() -> pd.DataFrame:
+    """The rows of "return-cumulative": the cumulative returnees since 1991 for all origins in
+    persons (layer ``cumulative``, by date), the arrivals reported for a period (layer
+    ``reported_period``) and the arrivals derived here from two consecutive official cumulative
+    figures (layer ``derived``, :func:`derived_arrivals`, with the ids of the two rows).
+
+    ``attrs["drawn"]`` holds what the drawing needs besides: ``cumulative`` (``id``, ``x``,
+    ``value``, ``kind``, ``status``, ``bound``, ``source_key``), ``arrivals`` (``id``, start and end
+    ``x0``, ``x1``, ``value``, ``kind``, ``status``, ``source_key``) and ``derived`` (``id``, ``x0``,
+    ``x1``, ``value``) with unrounded dates as decimal years, and ``excluded``, the cumulative rows
+    flagged as errors (``id``, ``as_printed``, ``source_key``: named in a note on the chart)."""
     cum, excluded, arr = cumulative_data()
     der = derived_arrivals(cum)
+    cols = ["layer", "id", "period", "date_start", "date_end", "value", "as_printed", "unit", "kind",
+            "derived", "from_id", "to_id", "x", "source_key", "locator"]
+    c = cum.assign(layer="cumulative", derived=False, from_id=None, to_id=None)
+    a = arr.assign(layer="reported_period", derived=False, from_id=None, to_id=None, x=arr["x1"])
+    dd = der.assign(layer="derived", date_start=None, date_end=None, as_printed=None, unit="persons",
+                    kind="derived (computed for this book)", x=der["x1"])
+    out = pd.concat([c[cols], a[cols], dd[cols]], ignore_index=True)
+    out["x"] = out["x"].round(4)
+    out.attrs["drawn"] = {
+        "cumulative": cum[["id", "x", "value", "kind", "status", "bound", "source_key"]],
+        "arrivals": arr[["id", "x0", "x1", "value", "kind", "status", "source_key"]],
+        "derived": der[["id", "x0", "x1", "value"]],
+        "excluded": excluded[["id", "as_printed", "source_key"]],
+    }
+    return out
+
+
+@register("return-cumulative", chapter=CHAPTER,
+          title="The national return since 1991: cumulative totals and arrivals per period",
+          caption=_cum_caption, alt=_cum_alt, data=cumulative_plotted)
+def return_cumulative(d: pd.DataFrame):
+    """Draw the rows of :func:`cumulative_plotted` (cumulative, reported and derived figures in ``attrs``)."""
+    drawn = d.attrs["drawn"]
+    cum, excluded, arr, der = drawn["cumulative"], drawn["excluded"], drawn["arrivals"], drawn["derived"]
     narrow = narrow_column()  # one journal column: legend labels wrapped, the note under the legend
     fig, (ax_a, ax_b, ax_l) = style.new_figure(7.0, nrows=3, layout="constrained",
                                                gridspec_kw=dict(height_ratios=[1.3, 1, 0.75 if narrow else 0.42]))
@@ -984,15 +1098,7 @@ def return_cumulative():
     ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("The return of ethnic Kazakhs to Kazakhstan, 1991 to today", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
-    cols = ["layer", "id", "period", "date_start", "date_end", "value", "as_printed", "unit", "kind",
-            "derived", "from_id", "to_id", "x", "source_key", "locator"]
-    c = cum.assign(layer="cumulative", derived=False, from_id=None, to_id=None)
-    a = arr.assign(layer="reported_period", derived=False, from_id=None, to_id=None, x=arr["x1"])
-    dd = der.assign(layer="derived", date_start=None, date_end=None, as_printed=None, unit="persons",
-                    kind="derived (computed for this book)", x=der["x1"])
-    out = pd.concat([c[cols], a[cols], dd[cols]], ignore_index=True)
-    out["x"] = out["x"].round(4)
-    return fig, out
+    return fig
 
 
 # ------------------------------------------------------- 6. quotas, arrivals and settlement
@@ -1060,11 +1166,43 @@ def _quota_alt(d: pd.DataFrame) -> str:
             f"with Mangystau highlighted.")
 
 
+def quotas_settlement_plotted() -> pd.DataFrame:
+    """The rows of "return-quotas-settlement": the national quotas, the arrivals within one calendar
+    year and the counts settled in the resettlement regions (layer ``quota_arrivals``, with their
+    ``role``; :func:`quota_data`), then the shares of all returnees settled by region in one release
+    (layer ``settlement``, role "share by region", largest first) and the returnees settled in
+    Mangystau oblast in persons (role "Mangystau persons", by date).
+
+    ``attrs["drawn"]`` holds what the drawing needs besides: ``quota_arrivals`` (``id``, ``unit``,
+    ``year``, ``role``, ``value``, ``kind``, ``status``, ``source_key``), ``shares`` (``id``,
+    ``destination``, ``period``, ``value``) and ``mangystau`` (``id``, ``period``, ``value``,
+    ``kind``, ``source_key``), in the order of the plotted rows."""
+    qa, settle = quota_data()
+    sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
+    mg = settle[(settle["destination"] == "Mangystau oblast") & (settle["unit"] == "persons")].copy()
+    mg["x"] = [date_end_x(v) for v in mg["date_end"]]
+    mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
+    cols_out = ["layer", "id", "series", "role", "destination", "period", "date_start", "date_end", "value",
+                "as_printed", "unit", "kind", "source_key", "locator"]
+    out = pd.concat([qa.assign(layer="quota_arrivals"),
+                     sh.assign(layer="settlement", role="share by region"),
+                     mg.assign(layer="settlement", role="Mangystau persons")], ignore_index=True)[cols_out]
+    out.attrs["drawn"] = {
+        "quota_arrivals": qa[["id", "unit", "year", "role", "value", "kind", "status", "source_key"]],
+        "shares": sh[["id", "destination", "period", "value"]],
+        "mangystau": mg[["id", "period", "value", "kind", "source_key"]],
+    }
+    return out
+
+
 @register("return-quotas-settlement", chapter=CHAPTER,
           title="Quotas against arrivals, and where returnees settled",
-          caption=_quota_caption, alt=_quota_alt)
-def return_quotas_settlement():
-    qa, settle = quota_data()
+          caption=_quota_caption, alt=_quota_alt, data=quotas_settlement_plotted)
+def return_quotas_settlement(plotted: pd.DataFrame):
+    """Draw the rows of :func:`quotas_settlement_plotted` (quotas and arrivals, shares by region and the
+    Mangystau counts in ``attrs``)."""
+    drawn = plotted.attrs["drawn"]
+    qa, sh, mg = drawn["quota_arrivals"], drawn["shares"], drawn["mangystau"]
     fig = __import__("matplotlib.pyplot", fromlist=["figure"]).figure(figsize=style.figsize(8.4), layout="constrained")
     gs = fig.add_gridspec(4, 2, height_ratios=[1, 1, 0.8, 1.05])
     ax_f = fig.add_subplot(gs[0, :])
@@ -1109,7 +1247,6 @@ def return_quotas_settlement():
                 handletextpad=0.4, columnspacing=1.2, labelspacing=0.3)
 
     # C: shares by region in one release
-    sh = settle[settle["unit"] == "percent"].sort_values(["value", "id"], ascending=[False, True]).reset_index(drop=True)
     cols = [style.OKABE_ITO["vermillion"] if "Mangystau" in d else style.OKABE_ITO["sky_blue"] for d in sh["destination"]]
     bars = hotspots.tag(ax_s.barh(range(len(sh)), sh["value"], color=cols, edgecolor="black", lw=0.5), list(sh["id"]))
     for b, d in zip(bars, sh["destination"]):
@@ -1124,9 +1261,6 @@ def return_quotas_settlement():
     ax_s.set_title(textwrap.fill(f"C. Share settled by region, {per}", 34), fontsize=9)
 
     # D: Mangystau counts, persons
-    mg = settle[(settle["destination"] == "Mangystau oblast") & (settle["unit"] == "persons")].copy()
-    mg["x"] = [date_end_x(v) for v in mg["date_end"]]
-    mg = mg.sort_values(["x", "date_start", "id"], na_position="last").reset_index(drop=True)
     labels = [f"{r.period.split(' (')[0]}\n{source_label(r.source_key, 20)}" for r in mg.itertuples()]
     hotspots.tag(ax_m.barh(range(len(mg)), mg["value"], color=[evidence.KIND_STYLE[k][0] for k in mg["kind"]],
                            edgecolor="black", lw=0.5), list(mg["id"]))
@@ -1139,9 +1273,4 @@ def return_quotas_settlement():
     ax_m.set_xlabel("Returnees settled in Mangystau (persons)")
     ax_m.set_title("D. Mangystau oblast, persons", fontsize=9)
     fig.suptitle("Quotas, arrivals and settlement of returnees", x=0.01, ha="left", fontweight="bold", fontsize=10)
-    cols_out = ["layer", "id", "series", "role", "destination", "period", "date_start", "date_end", "value",
-                "as_printed", "unit", "kind", "source_key", "locator"]
-    out = pd.concat([qa.assign(layer="quota_arrivals"),
-                     sh.assign(layer="settlement", role="share by region"),
-                     mg.assign(layer="settlement", role="Mangystau persons")], ignore_index=True)
-    return fig, out[cols_out]
+    return fig
