@@ -442,7 +442,11 @@ class Package:
         table is validated either way. Validated and typed once per package (a changed file makes
         :func:`package` a new one); each call returns its own copy, which the caller may change."""
         if name not in self._tables:
-            self._tables[name] = self._typed(name)
+            # what checking the table reads (the bibliography, the tables it refers to) is not an
+            # input of what the caller makes from it, and is read only by the first caller in a
+            # process: recording it would make a figure's inputs depend on what ran before it
+            with trace.quiet():
+                self._tables[name] = self._typed(name)
         full = self._tables[name]
         if columns is None:
             trace.record(self.path(name))

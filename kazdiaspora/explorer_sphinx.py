@@ -23,7 +23,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 
 from . import downloads, explorer, hotspots, paths, profiles
-from .figures import data_label
+from .figpage import data_label
 
 REFERENCES_DOC = "book/references"
 EXPLORER_DOC = "book/explorer"

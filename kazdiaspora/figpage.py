@@ -101,9 +101,17 @@ PAPER_TARGET = "paper-making"
 """The section of book/paper_figures.md that says how to make a figure's paper files."""
 
 
-def render_page(figdir: Path | None = None) -> str:
-    from .figures import data_label, label
+def label(fig_id: str) -> str:
+    """The cross-reference target of a figure in its chapter: ``{numref}`fig-<id>``` gives "Figure 2.3"."""
+    return f"fig-{fig_id}"
 
+
+def data_label(fig_id: str) -> str:
+    """The target of a figure's entry (downloads, citation) on the Figures and data page."""
+    return f"figdata-{fig_id}"
+
+
+def render_page(figdir: Path | None = None) -> str:
     figdir = Path(figdir or paths.FIGURES_DIR)
     metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(figdir.glob("*.json"))
              if not p.name.endswith(".hotspots.json")]

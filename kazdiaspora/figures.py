@@ -325,6 +325,46 @@ def _save_bytes(fig, fmt: str, drawn: str | None = None) -> bytes:
     return stable_svg_ids(buf.getvalue()) if fmt == "svg" else buf.getvalue()
 
 
+class _Forked:
+    """``fn()`` (bytes) computed in a forked copy of this process while this one goes on, so that
+    the PDF of a figure is written on the second core while the PNG is written on the first (the
+    figure is drawn once; the copy shares it). :meth:`result` gives the bytes; if the copy failed,
+    or cannot be made, ``fn()`` runs here, so that its error is raised where it belongs."""
+
+    def __init__(self, fn: Callable[[], bytes]):
+        self.fn, self.pid, self.fd = fn, None, None
+        if not hasattr(os, "fork"):
+            return
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:  # the copy: compute, send, leave without running anything of the parent's
+            code = 1
+            try:
+                os.close(r)
+                blob = fn()
+                with os.fdopen(w, "wb") as out:
+                    out.write(blob)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+        self.pid, self.fd = pid, r
+
+    def result(self) -> bytes:
+        if self.pid is None:
+            return self.fn()
+        with os.fdopen(self.fd, "rb") as got:
+            blob = got.read()
+        _, status = os.waitpid(self.pid, 0)
+        ok = os.waitstatus_to_exitcode(status) == 0
+        return blob if ok else self.fn()
+
+
 DRAWN_FROM = "kazdiaspora-drawn-from"
 """The key, in a PNG's text chunk and a PDF's keywords, of what the file was drawn from."""
 
@@ -424,12 +464,15 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
         svg = _save_bytes(r.fig, "svg")
         key = drawn_from(svg)
         payload = {"svg": svg}
-        for fmt in ("png", "pdf"):  # kept as they are when drawn from the same SVG and code
-            payload[fmt] = _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) or _save_bytes(r.fig, fmt, key)
+        # kept as they are when drawn from the same SVG and code
+        kept = {fmt: _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) for fmt in ("png", "pdf")}
+        pdf = _Forked(lambda: _save_bytes(r.fig, "pdf", key)) if kept["pdf"] is None else None
+        payload["png"] = kept["png"] or _save_bytes(r.fig, "png", key)
         if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
             payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True,
                                              separators=(",", ":")) + "\n").encode()
         measured = hotspots.compute(r.fig)
+        payload["pdf"] = kept["pdf"] or pdf.result()
     else:
         measured = r.drawn["measured"]
     images = {ext: _sha(blob) for ext, blob in payload.items()}
@@ -474,14 +517,9 @@ def anchor(title: str) -> str:
     return default_slugify(title)
 
 
-def label(fig_id: str) -> str:
-    """The cross-reference target of a figure in its chapter: ``{numref}`fig-<id>``` gives "Figure 2.3"."""
-    return f"fig-{fig_id}"
-
-
-def data_label(fig_id: str) -> str:
-    """The target of a figure's entry (downloads, citation) on the Figures and data page."""
-    return f"figdata-{fig_id}"
+# the cross-reference targets of a figure (in its chapter; its entry on the Figures and data page)
+# live with the page, which is written without importing the drawing code
+from .figpage import data_label, label  # noqa: E402,F401
 
 
 def _one_line(text: str) -> str:

@@ -30,11 +30,26 @@ COLUMNS = "#"
 _CAPTURES: list[list[str]] = []
 
 
+_QUIET = [0]
+
+
+@contextlib.contextmanager
+def quiet():
+    """Record nothing while the block runs: for work whose reads are not inputs of what the caller
+    makes, and happen only once per process (the data check of a table the first time it is
+    loaded: :meth:`kazdiaspora.data.Package.table`)."""
+    _QUIET[0] += 1
+    try:
+        yield
+    finally:
+        _QUIET[0] -= 1
+
+
 def record(path: str | os.PathLike, columns=None) -> None:
     """Record that this process read ``path``: the whole file, or only the named ``columns`` of a
     CSV table (the caller must then have had nothing else of it: see ``data.load(..., columns=)``)."""
     target = os.environ.get(ENV)
-    if not target and not _CAPTURES:
+    if (not target and not _CAPTURES) or _QUIET[0]:
         return
     line = str(Path(path).resolve())
     if columns is not None:

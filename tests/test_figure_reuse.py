@@ -67,6 +67,23 @@ def test_a_cached_loader_records_its_reads_on_every_call(tmp_path):
     assert got == []
 
 
+def test_the_first_load_of_a_table_records_what_every_later_load_records():
+    """The first load of a table in a process checks it (reading the bibliography and the tables
+    it refers to); later loads do not. Were the check's reads recorded, a figure drawn first would
+    list other inputs than the same figure drawn later (a drawing's inputs must not depend on what
+    ran before it)."""
+    from kazdiaspora import data
+
+    pkg = data.Package()
+    pkg.known_valid = False  # the check runs, as in a process that finds no record of a passed check
+    got = []
+    for _ in range(2):
+        with trace.capture() as lines:
+            pkg.table("wave_figures")
+        got.append(trace.entries("\n".join(lines), paths.ROOT))
+    assert got[0] == got[1] == ["data/migration/wave_figures.csv"]
+
+
 # ----------------------------------------------------------------------------- the key
 def test_what_the_data_function_gives_the_drawing_is_in_the_key():
     """``attrs["drawn"]`` (names, a map's route rows) is drawn but is not in the plotted rows:

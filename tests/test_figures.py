@@ -1,6 +1,8 @@
 """Figure registry and export: source lines, byte-stable files, all-or-nothing writes, the figures page."""
 from __future__ import annotations
 
+import os
+
 import json
 
 import matplotlib.pyplot as plt
@@ -60,20 +62,21 @@ def test_png_and_pdf_drawn_from_the_same_figure_are_kept_and_otherwise_drawn_aga
     """A second export of an unchanged figure keeps its PNG and PDF (they say what they were drawn
     from); a changed figure, a file drawn from something else or a file that is not what it says
     is drawn again."""
-    real, drawn = figures._save_bytes, []
+    real, log = figures._save_bytes, tmp_path / "drawn.log"
 
-    def counting(fig, fmt, key=None):
-        drawn.append(fmt)
+    def counting(fig, fmt, key=None):  # noted in a file: the PDF is written in a forked copy
+        with open(log, "a") as fh:
+            fh.write(fmt + "\n")
         return real(fig, fmt, key)
 
     monkeypatch.setattr(figures, "_save_bytes", counting)
 
     def export():
-        drawn.clear()
+        log.write_text("")
         r = figures.render(demo)
-        out = figures.export(r, tmp_path)
+        out = figures.export(r, tmp_path / "out")
         plt.close(r.fig)
-        return out, sorted(drawn)
+        return out, sorted(log.read_text().split())
 
     first, d = export()
     assert d == ["pdf", "png", "svg"]
@@ -96,6 +99,31 @@ def test_png_and_pdf_drawn_from_the_same_figure_are_kept_and_otherwise_drawn_aga
     monkeypatch.setattr(figures.REGISTRY[demo], "build", changed)
     _, d = export()
     assert d == ["pdf", "png", "svg"] and first["png"].read_bytes() != png
+
+
+def test_the_pdf_written_in_a_forked_copy_is_the_one_written_here(demo):
+    r = figures.render(demo)
+    here = figures._save_bytes(r.fig, "pdf", "k")
+    forked = figures._Forked(lambda: figures._save_bytes(r.fig, "pdf", "k"))
+    assert forked.pid is not None and forked.pid != os.getpid()
+    assert forked.result() == here
+    plt.close(r.fig)
+
+
+def test_a_failure_in_the_forked_copy_is_raised_here():
+    """A figure that cannot be written (a glyph missing from the font is an error) fails in the
+    copy; the parent then writes it itself and raises the error where the export called it."""
+    calls = []
+
+    def boom():
+        calls.append(os.getpid())
+        raise ValueError("Glyph 1234 missing from font")
+
+    forked = figures._Forked(boom)
+    assert forked.pid is not None
+    with pytest.raises(ValueError, match="Glyph 1234"):
+        forked.result()
+    assert calls == [os.getpid()]  # the copy's own attempt stayed in the copy
 
 
 def test_failed_export_leaves_nothing_half_written(demo, tmp_path, monkeypatch):
