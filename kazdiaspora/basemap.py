@@ -221,13 +221,32 @@ def plot_layer(ax, layer, **kw) -> None:
     """Draw a GeoDataFrame or GeoSeries on ``ax`` (``layer.plot(ax=ax, **kw)``); nothing if it is empty.
 
     Every map and chart draws its layers here. geopandas redraws the whole figure after each layer
-    (``ax.figure.canvas.draw_idle()``), which is most of a route map's drawing time; the maps' final
-    layout depends on those intermediate draws (the layout engine's placement of the axes and the
-    labels placed from it), so they are kept: skipping them was tried and moved labels on every
-    map, one wave badge onto another wave's route.
+    (``ax.figure.canvas.draw_idle()``). The maps' final layout depends on those intermediate draws
+    through one thing only: each runs the figure's layout engine, which places the axes and so
+    the labels placed from them (skipping the draws altogether was tried and moved labels on every
+    map). Here each of those draws runs the layout engine and paints nothing, which is what the
+    figure keeps of it: every map comes out byte for byte as with the full draws (tested:
+    tests/test_basemap.py), in a third less time.
     """
-    if len(layer):
+    if not len(layer):
+        return
+    fig = ax.figure
+    canvas = fig.canvas
+
+    def layout_only(*args, **kwargs):
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.execute(fig)
+
+    own = canvas.__dict__.get("draw_idle")
+    canvas.draw_idle = layout_only
+    try:
         layer.plot(ax=ax, **kw)
+    finally:
+        if own is None:
+            del canvas.draw_idle  # the canvas's own method again
+        else:
+            canvas.draw_idle = own
 
 
 def draw_basemap(

@@ -107,18 +107,26 @@ def _files_digest(files) -> str:
 
 def page_text(kind: str, arg: str = "") -> str:
     """What a page filled from data/ shows: a country page's or the country list's Markdown; for
-    the explorer, its rows, the country pages it links and the files of the data download."""
+    the explorer, its rows, the country pages it links and the files of the data download.
+    Computed once per build (the check for changed pages and the reading of a page share it;
+    :func:`outdated_generated_pages` forgets it when the data change)."""
     ev = _evidence_table()
+    key = ("text", kind, arg)
+    if key in _CACHE and _CACHE[key][0] is ev:  # made from this very table
+        return _CACHE[key][1]
     if kind == "country":
-        return profiles.markdown(arg, ev)
-    if kind == "list":
-        return profiles.index_markdown(ev)
-    if kind == "explorer":
+        text = profiles.markdown(arg, ev)
+    elif kind == "list":
+        text = profiles.index_markdown(ev)
+    elif kind == "explorer":
         from . import downloads
 
-        return (ev.to_csv(index=False) + repr(sorted(profiles.countries(ev).items()))
+        text = (ev.to_csv(index=False) + repr(sorted(profiles.countries(ev).items()))
                 + repr([n for n, _ in downloads.members()]))
-    raise ValueError(f"unknown generated page kind {kind!r}")
+    else:
+        raise ValueError(f"unknown generated page kind {kind!r}")
+    _CACHE[key] = (ev, text)
+    return text
 
 
 def page_digest(kind: str, arg: str = "", text: str | None = None) -> str:
@@ -147,8 +155,10 @@ def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
     fmt = app.builder.format
     out = {doc for doc, entry in pages.items() if entry[3:] != (fmt,)}
     current = _files_digest(data_inputs())
-    if pages and getattr(env, "kaz_data_digest", None) != current:
+    if _CACHE.get("digest") != current:  # what this process computed was from other data
         _CACHE.clear()
+        _CACHE["digest"] = current
+    if pages and getattr(env, "kaz_data_digest", None) != current:
         out |= {doc for doc, (kind, arg, digest, *_) in pages.items() if page_digest(kind, arg) != digest}
         env.kaz_data_digest = current  # every page not listed shows what the data now give
     return sorted(out - set(changed))
@@ -230,7 +240,6 @@ def build_finished(app, exc):
 
 
 def env_purge(app, env, docname):
-    _CACHE.clear()
     getattr(env, "kaz_generated", {}).pop(docname, None)
 
 

@@ -135,3 +135,27 @@ def test_projection_constant():
     crs = CRS.from_user_input(CENTRAL_ASIA_LCC)
     assert "Lambert Conic Conformal" in crs.coordinate_operation.method_name
     assert crs.to_json_dict()["conversion"]["parameters"][1]["value"] == 60
+
+
+@pytest.mark.parametrize("fid", ["route-map-other", "scripts-map"])
+def test_layers_drawn_with_layout_only_give_the_map_of_full_draws(fid, monkeypatch):
+    """plot_layer replaces geopandas' full redraw after each layer by a run of the layout engine;
+    the map must come out byte for byte as with the full redraws (a route map; a chart map)."""
+    from kazdiaspora import figures
+
+    figures.load_all()
+
+    def svg():
+        r = figures.render(fid)
+        blob = figures._save_bytes(r.fig, "svg")
+        plt.close(r.fig)
+        return blob
+
+    ours = svg()
+
+    def full_draws(ax, layer, **kw):  # what geopandas does on its own
+        if len(layer):
+            layer.plot(ax=ax, **kw)
+
+    monkeypatch.setattr(basemap, "plot_layer", full_draws)
+    assert svg() == ours
