@@ -85,16 +85,12 @@ def main() -> None:
         _gate_build()
     from jupyter_book.cli.main import main as jupyter_book
 
-    try:
-        jupyter_book()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    _exit(code)
+    jupyter_book()
 
 
 def _exit(code) -> None:
-    """Leave as ``sys.exit(code)`` would, without the interpreter's tear-down: freeing a build's
+    """Leave as ``sys.exit(code)`` would, without the interpreter's tear-down (``python -m
+    kazdiaspora.jb`` only; :func:`main` called from Python raises SystemExit): freeing a build's
     objects one by one takes about 0.6 s, and the operating system frees them at once. The exit
     handlers run and the standard streams are flushed first; every file Sphinx writes is closed
     when its build returns."""
@@ -140,4 +136,9 @@ def book(build_flags: list[str], validate_cmd: list[str] | None = None, execute_
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+        _code = 0
+    except SystemExit as _exc:
+        _code = _exc.code
+    _exit(_code)
