@@ -92,9 +92,9 @@ def code_files() -> list:
 
 
 def data_inputs() -> list:
-    """The files whose change makes the pages' digests worth computing again: the data, the
-    bibliography and the exported figures' data (which rows each figure plots)."""
-    return sorted([*paths.DATA_DIR.rglob("*"), paths.BIBFILE, *explorer.figure_files()])
+    """The files whose change makes the pages' digests worth computing again: the data and the
+    bibliography (and, from the exported figures, which rows each figure plots: :func:`inputs_digest`)."""
+    return sorted([*paths.DATA_DIR.rglob("*"), paths.BIBFILE])
 
 
 def _files_digest(files) -> str:
@@ -103,6 +103,31 @@ def _files_digest(files) -> str:
         if p.is_file():
             h.update(str(p.relative_to(paths.ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def inputs_digest() -> str:
+    """SHA-256 of everything the generated pages are made from: the data files, the bibliography,
+    and which rows each exported figure plots (:func:`kazdiaspora.explorer.figure_use`: a
+    corrected value in a figure's data changes none of the pages' text through the figures)."""
+    import json
+
+    h = hashlib.sha256(_files_digest(data_inputs()).encode())
+    h.update(json.dumps(explorer.figure_use(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def warm(app) -> None:
+    """Compute the generated pages' text ahead (the build calls this while the notebooks execute,
+    before it reads any page: ``kazdiaspora.jb``), kept with the digest of their inputs as they
+    were *before* the computation; :func:`outdated_generated_pages` uses them only if that digest
+    is still the current one. An error here is left to the build proper to raise."""
+    try:
+        _CACHE.clear()
+        _CACHE["digest"] = inputs_digest()
+        for kind, arg, *_ in getattr(app.env, "kaz_generated", {}).values():
+            page_text(kind, arg)
+    except Exception:  # noqa: BLE001 - only a head start: the build computes and reports it again
+        _CACHE.clear()
 
 
 def page_text(kind: str, arg: str = "") -> str:
@@ -144,7 +169,7 @@ def _note_inputs(env, kind: str, arg: str = "", text: str | None = None) -> None
     if not hasattr(env, "kaz_generated"):
         env.kaz_generated = {}
     env.kaz_generated[env.docname] = (kind, arg, page_digest(kind, arg, text), env.app.builder.format)
-    env.kaz_data_digest = _files_digest(data_inputs())
+    env.kaz_data_digest = _CACHE.get("digest") or inputs_digest()  # set for this build (outdated_generated_pages)
 
 
 def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
@@ -154,7 +179,7 @@ def outdated_generated_pages(app, env, added, changed, removed) -> list[str]:
     pages = getattr(env, "kaz_generated", {})
     fmt = app.builder.format
     out = {doc for doc, entry in pages.items() if entry[3:] != (fmt,)}
-    current = _files_digest(data_inputs())
+    current = inputs_digest()
     if _CACHE.get("digest") != current:  # what this process computed was from other data
         _CACHE.clear()
         _CACHE["digest"] = current

@@ -23,6 +23,9 @@ import sys
 
 from .startup import skip_iri_grammars
 
+NICE = 10
+"""How much lower the build's scheduling priority is than the executor's while it waits at the gate."""
+
 GATE = "KAZDIASPORA_BUILD_GATE"
 """Set to ``stdin`` in a build's environment: Sphinx's build waits for a line on standard input,
 ``go`` to build, anything else (or end of input) to exit with status 1 without building."""
@@ -36,6 +39,10 @@ def _gate_build() -> None:
 
     @functools.wraps(build)
     def gated(self, *args, **kwargs):
+        if "kazdiaspora.sphinxext" in self.extensions:  # the pages filled from data, made meanwhile
+            from . import explorer_sphinx
+
+            explorer_sphinx.warm(self)
         line = sys.stdin.readline().strip()
         if line != "go":
             print("kazdiaspora.jb: the data check or the execution failed; the book is not built",
@@ -82,6 +89,9 @@ def main() -> None:
         raise SystemExit(book(sys.argv[2:]))
     _memo_pybtex_plugins()
     if os.environ.get(GATE) == "stdin":
+        # the start-up before the gate has time until the last notebook is executed: it yields the
+        # processors to the executor and the kernels (after the gate nothing else runs)
+        os.nice(NICE)
         _gate_build()
     from jupyter_book.cli.main import main as jupyter_book
 

@@ -45,6 +45,18 @@ def _flatten(src: Path):
     return im.convert("RGB")
 
 
+_FLAT: dict = {}
+
+
+def _flattened(src: Path, digest: str):
+    """:func:`_flatten` of ``src`` whose bytes have ``digest``, kept for the next kind of image of
+    the same figure (a figure's thumbnail and its screen image are made one after the other)."""
+    if digest not in _FLAT:
+        _FLAT.clear()
+        _FLAT[digest] = _flatten(src)
+    return _FLAT[digest]
+
+
 def names(src: Path, kind: str) -> tuple[str, str]:
     """File names of the 1x and 2x images, with a short hash of the source so a stale file is never reused."""
     digest = hashlib.sha256(Path(src).read_bytes()).hexdigest()[:10]
@@ -67,7 +79,7 @@ def make(src: Path, outdir: Path, kind: str = "screen") -> tuple[Path, Path, tup
     n1, n2 = names(src, kind)
     p1, p2 = outdir / n1, outdir / n2
     if not (p1.is_file() and p2.is_file()):
-        im = _flatten(src)
+        im = _flattened(src, n1.split(".")[-2])
         for p, w in ((p1, WIDTHS[kind][0]), (p2, WIDTHS[kind][1])):
             tmp = p.with_suffix(f".{os.getpid()}.tmp")  # parallel writers never share a temporary file
             tmp.write_bytes(_encode(im, w))

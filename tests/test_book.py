@@ -85,7 +85,7 @@ def test_pages_filled_from_data_are_rebuilt_when_data_change(built_book):
         kind, arg, digest, fmt = env.kaz_generated[doc]
         assert digest == xs.page_digest(kind, arg), f"{doc}: the build kept a digest of other text"
         assert fmt == "html", doc
-    assert env.kaz_data_digest == xs._files_digest(xs.data_inputs())
+    assert env.kaz_data_digest == xs.inputs_digest()
 
 
 class _Env:
@@ -106,7 +106,7 @@ def test_generated_pages_outdated_exactly_when_their_text_changed(monkeypatch):
     pages = {"book/explorer": ("explorer", ""), "book/countries": ("list", ""),
              "book/countries/chn": ("country", "CHN"), "book/countries/rus": ("country", "RUS")}
     now = {doc: (k, a, xs.page_digest(k, a), "html") for doc, (k, a) in pages.items()}
-    html, same = _App("html"), xs._files_digest(xs.data_inputs())
+    html, same = _App("html"), xs.inputs_digest()
 
     def outdated(env, app=html, changed=()):
         return xs.outdated_generated_pages(app, env, set(), set(changed), set())
@@ -129,6 +129,27 @@ def test_generated_pages_outdated_exactly_when_their_text_changed(monkeypatch):
     for_pdf = {doc: (*entry[:3], "latex") for doc, entry in now.items()}
     assert outdated(_Env(for_pdf, same)) == sorted(pages)
     assert outdated(_Env(now, same), app=_App("latex")) == sorted(pages)
+
+
+def test_pages_made_ahead_are_used_only_if_their_inputs_did_not_change(monkeypatch):
+    """While the notebooks execute, the build makes the generated pages' text ahead (warm); after
+    the gate it uses that text only if the pages' inputs are as they were before it was made."""
+    from kazdiaspora import explorer_sphinx as xs, profiles
+
+    monkeypatch.setattr(xs, "_CACHE", {})
+    made, real = [], profiles.markdown
+    monkeypatch.setattr(profiles, "markdown", lambda iso, ev=None: made.append(iso) or real(iso, ev))
+    env = _Env({"book/countries/chn": ("country", "CHN", "digest of older text", "html")}, "older data")
+    app = type("App", (), {"env": env, "builder": _App().builder})()
+    xs.warm(app)
+    assert made == ["CHN"]
+    assert xs.outdated_generated_pages(app, env, set(), set(), set()) == ["book/countries/chn"]
+    assert made == ["CHN"], "the text made ahead was not used"
+    # an input changed after the text was made ahead (a figure exported meanwhile): made again
+    env.kaz_data_digest = "older data"
+    monkeypatch.setattr(xs, "inputs_digest", lambda: "the data as they are now")
+    xs.outdated_generated_pages(app, env, set(), set(), set())
+    assert made == ["CHN", "CHN"]
 
 
 def _copy_repo(dst: Path) -> Path:
