@@ -8,6 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 JB     := $(PY) -m kazdiaspora.jb
 STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.10
 JBFLAGS := -W -n --keep-going
 # `make test` in parallel (pytest-xdist); notebooks and the build of the repository stay on one worker
 TEST_JOBS ?= 2
@@ -18,7 +19,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (the book needs Python 3.11)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	@# uv (pinned) installs the pinned requirements in a third of pip's time; pip does it if uv cannot
+	$(PY) -m pip install --quiet uv==$(UV_VERSION) && $(VENV)/bin/uv pip install --quiet --python $(PY) \
+	  --compile-bytecode -r requirements.txt || $(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
 
@@ -87,7 +90,7 @@ benchmark: $(STAMP)
 	$(PY) -m kazdiaspora.weights _build/html
 
 lock: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable | sort -f > requirements.lock.tmp
+	$(PY) -m pip freeze --exclude-editable --exclude uv | sort -f > requirements.lock.tmp
 	{ head -4 requirements.txt; cat requirements.lock.tmp; } > requirements.txt.new && mv requirements.txt.new requirements.txt
 	rm -f requirements.lock.tmp
 

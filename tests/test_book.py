@@ -171,8 +171,8 @@ def test_the_build_waits_for_the_data_check_and_the_execution(tmp_path, failing)
     from kazdiaspora import jb
 
     out = tmp_path / "out"
-    slow_ok = [PY, "-c", "import time; time.sleep(4)"]
-    fails = [PY, "-c", "import time; time.sleep(4); raise SystemExit(3)"]
+    slow_ok = [PY, "-c", "import time; time.sleep(2)"]
+    fails = [PY, "-c", "import time; time.sleep(2); raise SystemExit(3)"]
     cmds = {"validate_cmd": slow_ok, "execute_cmd": slow_ok, f"{failing}_cmd": fails}
     cwd = os.getcwd()
     os.chdir(paths.ROOT)
