@@ -118,23 +118,53 @@ def _exit(code) -> None:
 def book(build_flags: list[str], validate_cmd: list[str] | None = None, execute_cmd: list[str] | None = None) -> int:
     """Check the data and execute the notebooks, with the build waiting at the gate meanwhile;
     build when both succeeded. The exit status is the first failure's (data check, execution,
-    build). The two commands can be replaced (for the tests)."""
+    build). What the build prints is held back until the gate: shown if it builds, left out if
+    the data check or the execution failed (their own messages say why; the build's start-up,
+    which loads the same data, would only repeat them). The two commands can be replaced (for
+    the tests)."""
+    import threading
+
     py = sys.executable
     env = dict(os.environ)
     env.pop(GATE, None)
     build = subprocess.Popen([py, "-m", "kazdiaspora.jb", "build", ".", *build_flags], stdin=subprocess.PIPE,
-                             env={**env, GATE: "stdin"})
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**env, GATE: "stdin"})
+    held: list[bytes] = []
+    state = {"mode": "hold"}
+    lock = threading.Lock()
+
+    def relay():
+        for line in iter(build.stdout.readline, b""):
+            with lock:
+                if state["mode"] == "hold":
+                    held.append(line)
+                elif state["mode"] == "show":
+                    sys.stdout.buffer.write(line)
+                    sys.stdout.buffer.flush()
+
+    def release(mode: str) -> None:
+        with lock:
+            state["mode"] = mode
+            if mode == "show":
+                sys.stdout.buffer.write(b"".join(held))
+                sys.stdout.buffer.flush()
+            held.clear()
+
+    reader = threading.Thread(target=relay, daemon=True)
+    reader.start()
     try:
         validate = subprocess.Popen(validate_cmd or [py, "-m", "kazdiaspora.data", "validate"], env=env)
         execute = subprocess.Popen(execute_cmd or [py, "-m", "kazdiaspora.execute"], env=env)
         rc_execute, rc_validate = execute.wait(), validate.wait()
         ok = rc_execute == 0 and rc_validate == 0
+        release("show" if ok else "drop")
         try:
             build.stdin.write(b"go\n" if ok else b"stop\n")
             build.stdin.close()
         except BrokenPipeError:  # the build failed before the gate (its configuration)
             pass
         rc_build = build.wait()
+        reader.join()
     finally:
         if build.poll() is None:
             build.kill()
