@@ -151,11 +151,14 @@ def entries(path: Path | None = None) -> dict:
     return _ENTRIES[1]
 
 
-def short_cite(key: str) -> str:
-    """Author-year label for source lines: 'Askhat (n.d.)', 'Smith & Jones (2001)', 'Barcus et al. (2012)'."""
+def cite_parts(key: str) -> tuple[str, str]:
+    """``(who, year)`` of the book's author-year citation of a source, before disambiguation:
+    'Askhat', 'Smith & Jones', 'Barcus et al.', 'Wikipedia (English): <article>', an organisation;
+    the year as printed, or 'n.d.'."""
     e = entries()[key]
+    year = _latex_to_text(e.fields.get("year", "n.d.")) or "n.d."
     if e.fields.get("shortauthor"):
-        return f"{_latex_to_text(e.fields['shortauthor'])} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
+        return _latex_to_text(e.fields["shortauthor"]), year
     people = e.persons.get("author") or e.persons.get("editor") or []
     if people and _latex_to_text(str(people[0])) == "Wikipedia contributors":
         first = _latex_to_text(e.fields.get("howpublished", "")).split(" ")[0].strip(",")
@@ -164,8 +167,7 @@ def short_cite(key: str) -> str:
         title = _latex_to_text(e.fields.get("title", key))
         if len(title) > 38:
             title = title[:36].rstrip() + "\u2026"
-        who = f"Wikipedia ({lang}): {title}" if lang and lang != "Wikipedia" else f"Wikipedia: {title}"
-        return f"{who} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
+        return (f"Wikipedia ({lang}): {title}" if lang and lang != "Wikipedia" else f"Wikipedia: {title}"), year
     if people:
         last = [_latex_to_text(" ".join(p.prelast_names + p.last_names)) for p in people]
         who = last[0] if len(last) == 1 else (f"{last[0]} & {last[1]}" if len(last) == 2 else f"{last[0]} et al.")
@@ -175,7 +177,62 @@ def short_cite(key: str) -> str:
                              or f.get("publisher") or f.get("journal") or f.get("title", key))
         if len(who) > 48:
             who = who[:45].rstrip() + "\u2026"
-    return f"{who} ({_latex_to_text(e.fields.get('year', 'n.d.'))})"
+    return who, year
+
+
+_YEARS: dict = {}
+
+
+def cite_year(key: str) -> str:
+    """The year of a source's citation, with a letter where two or more sources would otherwise be
+    cited alike ('Kara (n.d.a)', 'Kara (n.d.b)'; 'Kazinform (2023a)' to '(2023d)'): the sources that
+    share an author and year are lettered in the order of their titles."""
+    stamp = entries_stamp()
+    if _YEARS.get("stamp") != stamp:
+        groups: dict = {}
+        for k in entries():
+            groups.setdefault(cite_parts(k), []).append(k)
+        years = {}
+        for (who, year), keys in groups.items():
+            if len(keys) == 1:
+                years[keys[0]] = year
+                continue
+            order = sorted(keys, key=lambda k: (_latex_to_text(entries()[k].fields.get("title", "")).lower(), k))
+            for i, k in enumerate(order):
+                years[k] = year + _letters(i)
+        _YEARS.clear()
+        _YEARS.update(stamp=stamp, years=years)
+    else:
+        entries()  # what the first call read, recorded again (kazdiaspora.trace)
+    return _YEARS["years"][key]
+
+
+def _letters(i: int) -> str:
+    """a, b, ..., z, aa, ab, ..."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+def entries_stamp(path: Path | None = None) -> tuple:
+    path = Path(path or paths.BIBFILE)
+    st = path.stat()
+    return (str(path), st.st_mtime_ns, st.st_size)
+
+
+def cite_label(key: str) -> str:
+    """'Kara, n.d.a': how the text cites a source in parentheses, and the label of its entry in
+    References (one citation style in text, figures and bibliography)."""
+    return f"{cite_parts(key)[0]}, {cite_year(key)}"
+
+
+def short_cite(key: str) -> str:
+    """Author-year label for source lines: 'Askhat (n.d.)', 'Smith & Jones (2001)', 'Barcus et al.
+    (2012)', 'Kara (n.d.a)' (:func:`cite_year` letters sources that would be cited alike)."""
+    return f"{cite_parts(key)[0]} ({cite_year(key)})"
 
 
 def full_reference(key: str) -> str:

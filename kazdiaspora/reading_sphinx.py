@@ -1,7 +1,9 @@
 """Sphinx side of the reading aids (issue 14); :mod:`kazdiaspora.sphinxext` calls :func:`setup`.
 
-* References: the ``kazplain`` style shows each entry's key (the key the data tables use), the date
-  a web page was read, and leaves out notes meant for the book's maintainers
+* References: one citation style in text, figures and bibliography ('Kara (n.d.a)', '[Kara,
+  n.d.a]'): each entry is labelled as the text cites it and ends with the key the data tables use;
+  the ``kazplain`` style shows the date a web page was read, and leaves out notes meant for the
+  book's maintainers
   (:func:`kazdiaspora.references.reader_entry`); under each entry, back-links to the pages that
   cite it and the figures drawn from it.
 * Screen images (:mod:`kazdiaspora.screen`): a figure of ``figures/`` (300-dpi PNG, meant for print
@@ -11,7 +13,8 @@
 * Generated lists, filled in where a page holds a marker line (``<!-- kaz:NAME -->``):
   ``kaz:references`` the bibliography grouped by kind of source (:mod:`kazdiaspora.references`),
   ``kaz:places`` the place-name table from ``data/places/gazetteer.csv`` (:mod:`kazdiaspora.places`).
-* In-text citations of Wikipedia articles name the article, as the figures' source lines do.
+* In-text citations name a source as the figures' source lines do (a Wikipedia article by its
+  title, not "Wikipedia contributors"): :func:`citation_entries`.
 * The bibliography is formatted again only when something it is formatted from changed
   (:func:`_reuse_formatted_bibliography`).
 * The general index: entries of ``book/index_entries.csv`` at their first use on each page
@@ -37,23 +40,78 @@ FIGURE_URI = re.compile(r"(?:^|/)figures/([a-z0-9-]+)\.png$")
 
 
 class KeyLabelStyle(BaseLabelStyle):
-    """Each entry is labelled with its key: the name the data tables use for the source."""
+    """Each entry is labelled as the text cites it in parentheses: 'Kara, n.d.a'
+    (:func:`kazdiaspora.bib.cite_label`); the key the data tables use ends the entry."""
 
     def format_labels(self, sorted_entries):
+        from . import bib
+
         for entry in sorted_entries:
-            yield entry.key
+            yield bib.cite_label(entry.key)
 
 
 class ReaderStyle(KazPlainStyle):
-    """``kazplain`` as readers see it: labelled by key, maintainers' notes left out."""
+    """``kazplain`` as readers see it: labelled as cited, maintainers' notes left out, the entry's
+    authors as the bibliography file gives them (the citations' names are the book's own:
+    :func:`citation_entries`), its year lettered where two sources would be cited alike, and the
+    key of the source in the data tables at the end."""
 
     default_label_style = "kazkey"
 
     def format_entry(self, label, entry, bib_data=None):
+        from pybtex.database import Entry
+
+        from . import bib
         from .references import reader_entry
 
-        clean = reader_entry(entry)
-        return super().format_entry(label, clean, bib_data=bib_data)
+        original = bib.entries().get(entry.key, entry)
+        fields = dict(original.fields)
+        fields["year"] = bib.cite_year(entry.key)
+        e = Entry(original.type, fields=fields, persons=original.persons)
+        e.key = entry.key
+        e = reader_entry(e)
+        note = str(e.fields.get("note", "")).strip()
+        if note and not note.endswith((".", "!", "?")):
+            note += "."
+        e.fields["note"] = f"{note} Key in the data tables: {entry.key}.".strip()
+        return super().format_entry(label, e, bib_data=bib_data)
+
+
+def citation_entries(bibdata):
+    """The entries as the text cites them: one author, the book's name for the source ('Kara',
+    'Wikipedia (English): Kazakhs', an organisation), and the year lettered where two sources
+    would be cited alike (:func:`kazdiaspora.bib.cite_parts`, :func:`~kazdiaspora.bib.cite_year`).
+    sphinxcontrib-bibtex then writes 'Kara (n.d.a)' and '[Kara, n.d.a]', as the figures' source
+    lines and the References labels do; :class:`ReaderStyle` prints the real authors."""
+    from pybtex.database import Person
+    from pybtex.utils import OrderedCaseInsensitiveDict
+
+    from . import bib
+
+    known = bib.entries()
+    for key, entry in bibdata.data.entries.items():
+        if key not in known:
+            continue
+        who, _ = bib.cite_parts(key)
+        person = Person()
+        person.last_names = [who]
+        entry.persons = OrderedCaseInsensitiveDict([("author", [person])])
+        entry.fields["year"] = bib.cite_year(key)
+    return bibdata
+
+
+def _patch_bibdata_parser() -> None:
+    from sphinxcontrib.bibtex import bibfile
+
+    if getattr(bibfile.parse_bibdata, "_kaz_patched", False):
+        return
+    parse = bibfile.parse_bibdata
+
+    def parse_bibdata(*args, **kwargs):
+        return citation_entries(parse(*args, **kwargs))
+
+    parse_bibdata._kaz_patched = True  # type: ignore[attr-defined]
+    bibfile.parse_bibdata = parse_bibdata
 
 
 # ------------------------------------------------------------------------------------------
@@ -193,25 +251,6 @@ def _add_backlinks(app, doctree, docname):
         node += para
 
 
-def _name_wikipedia_citations(app, doctree, docname):
-    """In-text citations of Wikipedia articles name the article ("Wikipedia (English): Kazakhs, n.d."),
-    not only "Wikipedia contributors", which is the same for every one of them."""
-    from . import bib
-
-    domain = app.env.get_domain("cite")
-    keys = {c.citation_id: c.key for c in domain.citations}
-    for ref in doctree.findall(nodes.reference):
-        frag = ref.get("refuri", "").rpartition("#")[2]
-        key = keys.get(frag)
-        if not key or not ref.astext().startswith("Wikipedia contributors"):
-            continue
-        label = re.sub(r"\s*\([^()]*\)$", "", bib.short_cite(key))  # without the year
-        for t in list(ref.findall(nodes.Text)):
-            if t.astext().startswith("Wikipedia contributors"):
-                t.parent.replace(t, nodes.Text(label + t.astext()[len("Wikipedia contributors"):]))
-                break
-
-
 def _link_glossary(app, doctree, docname):
     from .glossary import link_first_uses
 
@@ -312,6 +351,7 @@ def setup(app):
     from sphinx.writers.html5 import HTML5Translator
 
     reuse_formatted_bibliography(app)
+    _patch_bibdata_parser()
 
     register_plugin("pybtex.style.labels", "kazkey", KeyLabelStyle)
     register_plugin("pybtex.style.formatting", "kazplain", ReaderStyle, force=True)
@@ -322,5 +362,4 @@ def setup(app):
     app.connect("source-read", _fill_markers)
     app.connect("doctree-resolved", _add_backlinks)
     app.connect("doctree-resolved", _link_glossary)
-    app.connect("doctree-resolved", _name_wikipedia_citations)
-    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "3", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -134,4 +134,4 @@ def setup(app):
     from . import reading_sphinx  # numbered figures on screen, references by kind, glossary links, places
 
     reading_sphinx.setup(app)
-    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "3", "env_version": 3, "parallel_read_safe": True, "parallel_write_safe": True}
