@@ -98,3 +98,25 @@ def test_licences_state_code_and_content():
     assert "CC BY 4.0" in pkg["html"]["extra_footer"] and "MIT" in pkg["html"]["extra_footer"]
     assert pkg["author"] == figures.BOOK_AUTHOR
     assert pkg["repository"]["url"] == figures.BOOK_URL
+
+
+def test_no_two_sources_are_cited_alike():
+    """Every source's author-year citation is its own: where two would read alike ('Kara (n.d.)'),
+    the year takes a letter in the order of their titles; a source cited alike by no other keeps its
+    plain year. The same labels end the figures' source lines and label the References entries."""
+    from kazdiaspora import bib
+
+    keys = list(bib.entries())
+    cites = [bib.short_cite(k) for k in keys]
+    assert len(set(cites)) == len(cites), sorted(c for c in cites if cites.count(c) > 1)[:5]
+    assert len({bib.cite_label(k) for k in keys}) == len(keys)
+    groups: dict = {}
+    for k in keys:
+        groups.setdefault(bib.cite_parts(k), []).append(k)
+    for (who, year), ks in groups.items():
+        if len(ks) == 1:
+            assert bib.cite_year(ks[0]) == year
+        else:
+            by_title = sorted(ks, key=lambda k: (bib._latex_to_text(bib.entries()[k].fields.get("title", "")).lower(), k))
+            assert [bib.cite_year(k) for k in by_title] == [year + c for c in "abcdefghijklmnopqrstuvwxyz"[:len(ks)]]
+    assert bib._letters(25) == "z" and bib._letters(26) == "aa"

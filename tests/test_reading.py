@@ -1,6 +1,8 @@
 """Reading aids: formatted tables, the place-name table, the grouped References page, screen images."""
 from __future__ import annotations
 
+from html import escape as html_escape
+
 import re
 
 import pandas as pd
@@ -246,14 +248,19 @@ def test_built_book_names_the_wikipedia_article_in_each_citation(built_book):
 
 
 def test_built_references_page_shows_keys_groups_and_back_links(built_book):
-    """In the built book: one entry per key of references.bib, under its group, labelled with its key,
-    with a line of back-links (pages citing it, figures drawn from it)."""
+    """In the built book: one entry per key of references.bib, under its group, labelled as the text
+    cites it (one citation style: 'Kara, n.d.a'; no two alike), ending with the key the data tables
+    use, with a line of back-links (pages citing it, figures drawn from it)."""
     from kazdiaspora import paths
 
     page = built_book.html / "book" / "references.html"
     html = page.read_text(encoding="utf-8")
     labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>([^<]+)<span', html)
-    assert sorted(labels) == sorted(bib.entries()), "every key once, as the entry's label"
+    expected = sorted(html_escape(bib.cite_label(k), quote=False) for k in bib.entries())
+    assert sorted(labels) == expected, "every source once, labelled as the text cites it"
+    assert len(set(labels)) == len(labels), "two sources cited alike"
+    for key in bib.entries():
+        assert f"Key in the data tables: {key}." in html, key
     assert html.count('class="kaz-backlinks') == len(labels)
     for gid, heading in references.GROUPS:
         if references.groups()[gid]:
