@@ -69,12 +69,12 @@ class ReaderStyle(KazPlainStyle):
         fields["year"] = bib.cite_year(entry.key)
         e = Entry(original.type, fields=fields, persons=original.persons)
         e.key = entry.key
-        e = reader_entry(e)
-        note = str(e.fields.get("note", "")).strip()
-        if note and not note.endswith((".", "!", "?")):
-            note += "."
-        e.fields["note"] = f"{note} Key in the data tables: {entry.key}.".strip()
-        return super().format_entry(label, e, bib_data=bib_data)
+        from pybtex.richtext import Text
+        from pybtex.style import FormattedEntry
+
+        done = super().format_entry(label, reader_entry(e), bib_data=bib_data)
+        # every kind of entry ends with the key (the plain style prints no note for some kinds)
+        return FormattedEntry(done.key, Text(done.text, f" Key in the data tables: {entry.key}."), done.label)
 
 
 def citation_entries(bibdata):
@@ -320,9 +320,13 @@ def _reuse_formatted_bibliography(env_updated):
             return []
         done.unlink(missing_ok=True)
         FORMATTED[0] += 1
-        out = env_updated(self)
+        out = list(env_updated(self))
         self.data["kaz_key"] = key
-        return out
+        # sphinxcontrib-bibtex names no page as updated; a page that cites or lists the entries
+        # must be written again when their formatting changed (an edited entry, the style's code)
+        from sphinxcontrib.bibtex.domain import get_docnames
+
+        return sorted(set(out) | set(get_docnames(self.env)))
 
     patched._kaz_patched = True
     return patched
