@@ -100,6 +100,30 @@ def citation_entries(bibdata):
     return bibdata
 
 
+def _reference_style():
+    """sphinxcontrib-bibtex's author-year citations, with sources in one citation parted by
+    semicolons ('[Eurasian Education, 2017; Caravan.kz, 2011]'): a comma already parts each name
+    from its year."""
+    from dataclasses import dataclass, field
+
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    def brackets():
+        return BracketStyle(sep="; ")
+
+    @dataclass
+    class KazAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+        bracket_textual: BracketStyle = field(default_factory=brackets)
+        bracket_parenthetical: BracketStyle = field(default_factory=brackets)
+
+    return KazAuthorYearReferenceStyle
+
+
+REFERENCE_STYLE = "kaz_author_year"
+"""The name of :func:`_reference_style` (``bibtex_reference_style`` in ``_config.yml``)."""
+
+
 def _patch_bibdata_parser() -> None:
     from sphinxcontrib.bibtex import bibfile
 
@@ -356,6 +380,9 @@ def setup(app):
 
     reuse_formatted_bibliography(app)
     _patch_bibdata_parser()
+    from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+
+    register_bibtex_plugin("sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, _reference_style(), force=True)
 
     register_plugin("pybtex.style.labels", "kazkey", KeyLabelStyle)
     register_plugin("pybtex.style.formatting", "kazplain", ReaderStyle, force=True)

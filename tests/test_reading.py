@@ -247,6 +247,27 @@ def test_built_book_names_the_wikipedia_article_in_each_citation(built_book):
     assert any(">Wikipedia (" in p.read_text(encoding="utf-8") for p in pages)
 
 
+def test_each_in_text_citation_names_sources_as_the_references_label_them(built_book):
+    """In the built book: every parenthetical citation is '[Name, year; Name, year]', each part the
+    label of one References entry (one citation style; a semicolon between sources, since a comma
+    parts a name from its year)."""
+    from html import unescape
+
+    labels = {bib.cite_label(k) for k in bib.entries()}
+    root = built_book.html
+    seen, bad = 0, []
+    for page in sorted(root.glob("notebooks/*.html")) + sorted((root / "book").rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for span in re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', html, re.S):
+            text = unescape(re.sub(r"<[^>]+>", "", span)).strip()
+            if not text.startswith("["):
+                continue  # textual: 'Askhat [n.d.]'
+            seen += 1
+            parts = text[1:-1].split("; ")
+            bad += [f"{page.name}: {text}" for part in parts if part not in labels]
+    assert seen > 50 and not bad, bad[:10]
+
+
 def test_built_references_page_shows_keys_groups_and_back_links(built_book):
     """In the built book: one entry per key of references.bib, under its group, labelled as the text
     cites it (one citation style: 'Kara, n.d.a'; no two alike), ending with the key the data tables
