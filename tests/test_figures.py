@@ -247,10 +247,11 @@ def test_committed_figures_equal_a_fresh_export_outside_jupyter(fid, tmp_path):
     """`make figures` reproduces, byte for byte, what the notebooks exported and what is committed.
     This is also the determinism test of every figure: the committed files come from another
     process (the notebook's kernel) that drew the figures in another order, so a figure whose bytes
-    depended on the run would differ here (one figure per case, so that the test workers share them)."""
-    r = figures.render(fid)
-    figures.export(r, tmp_path)
-    plt.close(r.fig)
+    depended on the run would differ here (one figure per case, so that the test workers share them;
+    the figure is the one the chart tests of this worker render, drawn once per worker)."""
+    from conftest import rendered
+
+    figures.export(rendered(fid), tmp_path)
     for ext in ("png", "svg", "pdf", "csv", "json"):
         fresh = (tmp_path / f"{fid}.{ext}").read_bytes()
         committed = (paths.FIGURES_DIR / f"{fid}.{ext}").read_bytes()
