@@ -355,6 +355,18 @@ class _Forked:
         os.close(w)
         self.pid, self.fd = pid, r
 
+    def discard(self) -> None:
+        """Stop the copy and collect it, without its result."""
+        if self.pid is None:
+            return
+        os.close(self.fd)
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.pid = None
+
     def result(self) -> bytes:
         if self.pid is None:
             return self.fn()
@@ -467,11 +479,16 @@ def export(r: Rendered, outdir: Path | None = None) -> dict[str, Path]:
         # kept as they are when drawn from the same SVG and code
         kept = {fmt: _kept(outdir / f"{r.spec.id}.{fmt}", fmt, key) for fmt in ("png", "pdf")}
         pdf = _Forked(lambda: _save_bytes(r.fig, "pdf", key)) if kept["pdf"] is None else None
-        payload["png"] = kept["png"] or _save_bytes(r.fig, "png", key)
-        if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
-            payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True,
-                                             separators=(",", ":")) + "\n").encode()
-        measured = hotspots.compute(r.fig)
+        try:
+            payload["png"] = kept["png"] or _save_bytes(r.fig, "png", key)
+            if getattr(r.fig, "geojson", None) is not None:  # a map: what it draws, in lon/lat
+                payload["geojson"] = (json.dumps(r.fig.geojson, ensure_ascii=False, sort_keys=True,
+                                                 separators=(",", ":")) + "\n").encode()
+            measured = hotspots.compute(r.fig)
+        except BaseException:
+            if pdf is not None:
+                pdf.discard()  # no copy is left behind when the PNG fails
+            raise
         payload["pdf"] = kept["pdf"] or pdf.result()
     else:
         measured = r.drawn["measured"]

@@ -82,7 +82,9 @@ def citation_entries(bibdata):
     'Wikipedia (English): Kazakhs', an organisation), and the year lettered where two sources
     would be cited alike (:func:`kazdiaspora.bib.cite_parts`, :func:`~kazdiaspora.bib.cite_year`).
     sphinxcontrib-bibtex then writes 'Kara (n.d.a)' and '[Kara, n.d.a]', as the figures' source
-    lines and the References labels do; :class:`ReaderStyle` prints the real authors."""
+    lines and the References labels do; :class:`ReaderStyle` prints the real authors. Applied to the parsed entries at the
+    start of every build's formatting (:func:`_reuse_formatted_bibliography`); applied again, it
+    changes nothing."""
     from pybtex.database import Person
     from pybtex.utils import OrderedCaseInsensitiveDict
 
@@ -122,20 +124,6 @@ def _reference_style():
 
 REFERENCE_STYLE = "kaz_author_year"
 """The name of :func:`_reference_style` (``bibtex_reference_style`` in ``_config.yml``)."""
-
-
-def _patch_bibdata_parser() -> None:
-    from sphinxcontrib.bibtex import bibfile
-
-    if getattr(bibfile.parse_bibdata, "_kaz_patched", False):
-        return
-    parse = bibfile.parse_bibdata
-
-    def parse_bibdata(*args, **kwargs):
-        return citation_entries(parse(*args, **kwargs))
-
-    parse_bibdata._kaz_patched = True  # type: ignore[attr-defined]
-    bibfile.parse_bibdata = parse_bibdata
 
 
 # ------------------------------------------------------------------------------------------
@@ -312,7 +300,7 @@ def _bibliography_key(domain) -> str:
 
     from sphinxcontrib.bibtex.domain import get_docnames
 
-    from . import paths, sphinxext
+    from . import bib, paths, sphinxext
 
     env = domain.env
     h = hashlib.sha256()
@@ -325,7 +313,8 @@ def _bibliography_key(domain) -> str:
                        sorted((k, list(n["ids"])) for k, n in b.citation_nodes.items()), list(b.keys))).encode())
     h.update(repr(sorted(domain.citation_refs)).encode())
     h.update(repr(sorted(get_docnames(env))).encode())
-    for f in (Path(__file__), Path(references.__file__), Path(sphinxext.__file__), paths.ROOT / "requirements.txt"):
+    for f in (Path(__file__), Path(references.__file__), Path(sphinxext.__file__), Path(bib.__file__),
+              paths.ROOT / "requirements.txt"):
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -336,6 +325,7 @@ def _reuse_formatted_bibliography(env_updated):
     from; when the key is unchanged and the build that formatted them ended without a warning, they
     are used as they are (a build with a warning formats them again, and so warns again)."""
     def patched(self):
+        citation_entries(self.bibdata)  # every build: the names and years follow bib.py as it is now
         key = _bibliography_key(self)
         self.env.kaz_bibliography_key = key
         done = Path(self.env.doctreedir) / BIB_KEY_FILE
@@ -379,7 +369,6 @@ def setup(app):
     from sphinx.writers.html5 import HTML5Translator
 
     reuse_formatted_bibliography(app)
-    _patch_bibdata_parser()
     from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
 
     register_bibtex_plugin("sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, _reference_style(), force=True)

@@ -57,9 +57,13 @@ def _flattened(src: Path, digest: str):
     return _FLAT[digest]
 
 
+def _digest(src: Path) -> str:
+    return hashlib.sha256(Path(src).read_bytes()).hexdigest()[:10]
+
+
 def names(src: Path, kind: str) -> tuple[str, str]:
     """File names of the 1x and 2x images, with a short hash of the source so a stale file is never reused."""
-    digest = hashlib.sha256(Path(src).read_bytes()).hexdigest()[:10]
+    digest = _digest(src)
     w1, w2 = WIDTHS[kind]
     stem = Path(src).stem
     return f"{stem}.{w1}.{digest}.webp", f"{stem}.{w2}.{digest}.webp"
@@ -79,7 +83,7 @@ def make(src: Path, outdir: Path, kind: str = "screen") -> tuple[Path, Path, tup
     n1, n2 = names(src, kind)
     p1, p2 = outdir / n1, outdir / n2
     if not (p1.is_file() and p2.is_file()):
-        im = _flattened(src, n1.split(".")[-2])
+        im = _flattened(src, _digest(src))
         for p, w in ((p1, WIDTHS[kind][0]), (p2, WIDTHS[kind][1])):
             tmp = p.with_suffix(f".{os.getpid()}.tmp")  # parallel writers never share a temporary file
             tmp.write_bytes(_encode(im, w))

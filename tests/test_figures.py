@@ -126,6 +126,34 @@ def test_a_failure_in_the_forked_copy_is_raised_here():
     assert calls == [os.getpid()]  # the copy's own attempt stayed in the copy
 
 
+def test_a_failed_png_leaves_no_forked_copy_behind(demo, tmp_path, monkeypatch):
+    """The PDF is being written in a forked copy when the PNG fails: the copy is stopped and
+    collected, not left running or as a zombie."""
+    real = figures._save_bytes
+
+    def png_fails(fig, fmt, key=None):
+        if fmt == "png":
+            raise ValueError("Glyph 1234 missing from font")
+        return real(fig, fmt, key)
+
+    monkeypatch.setattr(figures, "_save_bytes", png_fails)
+    made, pids = [], []
+
+    def forked(fn, _F=figures._Forked):
+        made.append(_F(fn))
+        pids.append(made[-1].pid)
+        return made[-1]
+
+    monkeypatch.setattr(figures, "_Forked", forked)
+    r = figures.render(demo)
+    with pytest.raises(ValueError, match="Glyph 1234"):
+        figures.export(r, tmp_path)
+    plt.close(r.fig)
+    assert len(made) == 1 and pids[0] is not None and made[0].pid is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pids[0], os.WNOHANG)  # the copy was collected: it is no longer this process's child
+
+
 def test_failed_export_leaves_nothing_half_written(demo, tmp_path, monkeypatch):
     real = figures._save_bytes
 
