@@ -98,8 +98,15 @@ def stamp_path(nb_path: Path) -> Path:
     return STAMP_DIR / (nb_path.stem + ".json")
 
 
-RECORD_MODULES = "from kazdiaspora import trace as _trace; _trace.record_modules()"
-"""The last cell added while executing: which of the package's modules the notebook imported."""
+RECORD_MODULES = ("import sys as _sys\n"
+                  "_figs = _sys.modules.get('kazdiaspora.figures')\n"
+                  "if _figs is not None:\n"
+                  "    _figs.wait_drawn()\n"
+                  "from kazdiaspora import trace as _trace\n"
+                  "_trace.record_modules()")
+"""The last cell added while executing: wait for the figures drawn meanwhile
+(``kazdiaspora.figures.DRAW_AHEAD``; a notebook that imported no figure code drew none and does not
+import it now), then record which of the package's modules the notebook imported."""
 
 
 def current_inputs(nb_path: Path, recorded: list[str]) -> dict[str, str]:
@@ -159,7 +166,8 @@ def execute(nb_path: Path, redraw: bool = False, zygote: str | None = None) -> f
         raise RuntimeError(f"{nb_path.relative_to(paths.ROOT)}: kernelspec must be '{KERNEL}'")
     with tempfile.NamedTemporaryFile("w", suffix=".trace", delete=False) as tf:
         trace_file = tf.name
-    env = dict(kernel_env(), **{trace.ENV: trace_file})
+    # the trace file; figures drawn again are drawn while the notebook goes on (kazdiaspora.figures.DRAW_AHEAD)
+    env = dict(kernel_env(), **{trace.ENV: trace_file, "KAZDIASPORA_DRAW_AHEAD": "1"})
     if redraw:
         env["KAZDIASPORA_REDRAW"] = "1"  # kazdiaspora.figures.REDRAW
     try:

@@ -244,7 +244,6 @@ def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
         line = source_line(spec, keys)
         if drawn.get("key") != drawn_key(spec, data, line, drawn.get("reads", [])):
             return None
-        data.attrs.clear()
         for ext, sha in drawn.get("files", {}).items():
             f = outdir / f"{spec.id}.{ext}"
             if not f.exists() or _sha(f.read_bytes()) != sha:
@@ -252,10 +251,93 @@ def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
         for rel in drawn["reads"]:
             name, _, columns = rel.partition(trace.COLUMNS)
             trace.record(paths.ROOT / name, columns.split(",") if columns else None)
-        data = evidence.annotate(data, id_col=_id_column(data))
-        evidence.check_plotted(data)
-    return Rendered(spec, None, data, keys, _text(spec.caption, data), _text(spec.alt, data), line,
-                    drawn["reads"], drawn=drawn, key=drawn["key"])
+        return _described(spec, data, keys, line, reads=drawn["reads"], drawn=drawn, key=drawn["key"])
+
+
+def _described(spec: FigureSpec, data: pd.DataFrame, keys: list[str], line: str, **kw) -> Rendered:
+    """A figure as a page shows it (plotted rows with their evidence, caption, alt text, source
+    line), without its picture: ``data`` as its data function gave it."""
+    data.attrs.clear()  # what the drawing was given besides its rows is in the key, not in the CSV
+    data = evidence.annotate(data, id_col=_id_column(data))
+    evidence.check_plotted(data)
+    return Rendered(spec, None, data, keys, _text(spec.caption, data), _text(spec.alt, data), line, **kw)
+
+
+# ----------------------------------------------------------------------------- drawing meanwhile
+DRAW_AHEAD = "KAZDIASPORA_DRAW_AHEAD"
+"""Set (to anything) in a kernel's environment (the executor sets it: ``kazdiaspora.execute``), a
+figure that must be drawn again is drawn in a forked copy of the kernel while the notebook goes on
+(:func:`show`): what the cell shows (caption, alt text, source line) comes from the figure's data,
+not from its picture. :func:`wait_drawn`, which the executor runs after the last cell, waits for
+every copy and raises the error of any that failed, naming the figure."""
+
+DRAW_AHEAD_AT_ONCE = 2
+"""How many figures of one kernel are drawn at once; a further figure waits for the oldest."""
+
+_PENDING: list[tuple[str, int, int]] = []
+"""The figures being drawn in forked copies: (figure id, process id, read end of its error pipe)."""
+
+
+def _draw_ahead(spec: FigureSpec) -> Rendered:
+    """Start drawing and exporting ``spec`` in a forked copy of this process (as :func:`render` and
+    :func:`export` would here: the copy has this process's state); return what the page shows."""
+    with style.book_style():
+        data = spec.data().reset_index(drop=True)
+        keys = source_keys(data, spec.extra_sources)
+        r = _described(spec, data, keys, source_line(spec, keys))
+    while len(_PENDING) >= DRAW_AHEAD_AT_ONCE:
+        _finish(_PENDING.pop(0))
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: draw, export, leave without running anything of the parent's
+        code = 1
+        try:
+            os.close(rfd)
+            # nothing of the copy goes to the notebook's streams (a kernel's are its messaging)
+            sys.stdout = sys.stderr = io.StringIO()
+            import matplotlib.pyplot as plt
+
+            drawn = render(spec.id)
+            export(drawn)
+            plt.close(drawn.fig)
+            code = 0
+        except BaseException:  # noqa: BLE001 - told to the parent, which raises it
+            import traceback
+
+            try:
+                with os.fdopen(wfd, "wb") as out:
+                    out.write(traceback.format_exc().encode("utf-8", "replace"))
+            except BaseException:  # noqa: BLE001
+                pass
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    _PENDING.append((spec.id, pid, rfd))
+    return r
+
+
+def _finish(entry: tuple[str, int, int]) -> None:
+    fig_id, pid, rfd = entry
+    with os.fdopen(rfd, "rb") as got:
+        said = got.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"figure {fig_id}: drawing it failed (exit status {code})" + (f":\n{said}" if said else ""))
+
+
+def wait_drawn() -> None:
+    """Wait for every figure being drawn (:data:`DRAW_AHEAD`); raise if any failed (after all ended)."""
+    errors = []
+    while _PENDING:
+        try:
+            _finish(_PENDING.pop(0))
+        except RuntimeError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise RuntimeError("\n".join(errors))
 
 
 def _id_column(data: pd.DataFrame) -> str:
@@ -574,17 +656,20 @@ class FigureDisplay:
 
 def show(fig_id: str) -> FigureDisplay:
     """Render, export to figures/ and return the display object (call as the cell's last line).
-    A figure whose drawing inputs are unchanged is not drawn again (:func:`reuse`)."""
+    A figure whose drawing inputs are unchanged is not drawn again (:func:`reuse`); in the
+    executor's kernels one that is drawn again is drawn meanwhile (:data:`DRAW_AHEAD`)."""
     import matplotlib.pyplot as plt
 
     spec = load_all()[fig_id] if fig_id not in REGISTRY else REGISTRY[fig_id]
     r = reuse(spec)
-    if r is None:
+    if r is not None:
+        export(r)
+    elif spec.data is not None and os.environ.get(DRAW_AHEAD) and hasattr(os, "fork"):
+        r = _draw_ahead(spec)  # drawn meanwhile: see DRAW_AHEAD
+    else:
         r = render(fig_id)
         export(r)
         plt.close(r.fig)
-    else:
-        export(r)
     return FigureDisplay(r)
 
 

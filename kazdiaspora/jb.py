@@ -83,11 +83,40 @@ def _memo_pybtex_plugins() -> None:
     plugin.register_plugin = register_plugin
 
 
+JOBS = "KAZDIASPORA_BUILD_JOBS"
+"""Processes that write the HTML pages (default: 2 where the machine has two processors or more;
+``1`` writes them in the build's own process)."""
+
+
+def _write_in_parallel(jobs: int) -> None:
+    """Let Sphinx write the pages in ``jobs`` processes (the build's own resolves each page and
+    hands it to a forked writer), and read them in one. Reading stays serial: the environment
+    that the book's extensions keep (the generated pages' digests) is not merged back from reading
+    processes, and one of Jupyter Book's extensions does not say whether it may be read in
+    parallel. The pages written are the same as a serial build's (tested: tests/test_book.py)."""
+    import jupyter_book.sphinx as jbs
+    from sphinx.application import Sphinx
+
+    if jobs < 2 or getattr(jbs.build_sphinx, "_kaz_jobs", None):
+        return
+    allowed = Sphinx.is_parallel_allowed
+
+    @functools.wraps(allowed)
+    def is_parallel_allowed(self, typ):
+        return False if typ == "read" else allowed(self, typ)
+
+    Sphinx.is_parallel_allowed = is_parallel_allowed
+    build_sphinx = functools.partial(jbs.build_sphinx, jobs=jobs)
+    build_sphinx._kaz_jobs = jobs  # type: ignore[attr-defined]
+    jbs.build_sphinx = build_sphinx
+
+
 def main() -> None:
     skip_iri_grammars()
     if len(sys.argv) > 1 and sys.argv[1] == "book":
         raise SystemExit(book(sys.argv[2:]))
     _memo_pybtex_plugins()
+    _write_in_parallel(int(os.environ.get(JOBS) or min(2, os.cpu_count() or 1)))
     if os.environ.get(GATE) == "stdin":
         # the start-up before the gate has time until the last notebook is executed: it yields the
         # processors to the executor and the kernels (after the gate nothing else runs)

@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -185,6 +186,30 @@ def _patched_visit_image(orig):
             break
 
     return visit_image
+
+
+_AHEAD: dict[int, int] = {}
+"""The forked process making screen images ahead, by the id of the application that started it."""
+
+
+def _screen_images_ahead(app, env, docnames) -> None:
+    """Before the pages are read, start making the screen images of every figure whose are missing
+    (:func:`kazdiaspora.screen.make_ahead`); :func:`_screen_images_done` waits for it."""
+    if getattr(app.builder, "format", "") != "html" or id(app) in _AHEAD:
+        return
+    from . import screen
+
+    pngs = sorted(Path(app.srcdir, "figures").glob("*.png"))
+    pid = screen.make_ahead(pngs, Path(app.builder.outdir) / app.builder.imagedir / "screen") if pngs else None
+    if pid:
+        _AHEAD[id(app)] = pid
+
+
+def _screen_images_done(app, exception) -> None:
+    """No process started by the build goes on writing into it once the build has finished."""
+    pid = _AHEAD.pop(id(app), None)
+    if pid:
+        os.waitpid(pid, 0)
 
 
 # ------------------------------------------------------------------------------------------
@@ -380,6 +405,8 @@ def setup(app):
         HTML5Translator._kaz_patched = True
     app.add_transform(_index_transform())
     app.connect("source-read", _fill_markers)
+    app.connect("env-before-read-docs", _screen_images_ahead)
+    app.connect("build-finished", _screen_images_done)
     app.connect("doctree-resolved", _add_backlinks)
     app.connect("doctree-resolved", _link_glossary)
     return {"version": "3", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -93,6 +93,42 @@ def make(src: Path, outdir: Path, kind: str = "screen") -> tuple[Path, Path, tup
     return p1, p2, size
 
 
+def make_missing(srcs, outdir: Path) -> list[str]:
+    """Make every missing image of ``srcs`` (PNG paths), both kinds; the names of the figures made."""
+    made = []
+    for src in srcs:
+        n = [names(src, kind) for kind in WIDTHS]
+        if all((Path(outdir) / f).is_file() for pair in n for f in pair):
+            continue
+        for kind in WIDTHS:
+            make(src, outdir, kind)
+        made.append(Path(src).stem)
+    return made
+
+
+def make_ahead(srcs, outdir: Path) -> int | None:
+    """Start making the missing images of ``srcs`` in a forked process; its process id (None where
+    processes cannot be forked). The book's build calls this before it reads the pages (the
+    ``env-before-read-docs`` event): the images of a redrawn figure (about 0.7 s each) are made on
+    the second processor while Sphinx reads, and :func:`make` finds them written when it needs
+    them. The result is the same: :func:`make` writes what is missing itself, both write each file
+    under a temporary name of their own and rename it, and a file's name holds the hash of the
+    PNG it is made from. The most recently written PNGs first (those drawn again)."""
+    if not hasattr(os, "fork"):
+        return None
+    srcs = sorted((Path(s) for s in srcs), key=lambda p: (-p.stat().st_mtime_ns, p.name))
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        make_missing(srcs, outdir)
+    except BaseException:  # noqa: BLE001 - the build's own make() reports the error where it occurs
+        code = 1
+    finally:
+        os._exit(code)
+
+
 def width(path: Path) -> int:
     """The width in px of an image file."""
     from PIL import Image

@@ -121,8 +121,21 @@ def copy_pdf(app, exc):
         (Path(app.outdir) / PDF_IN_HTML).unlink(missing_ok=True)
 
 
+def mystnb_css_before_pages(app, env) -> None:
+    """myst-nb copies its style sheet into the build when the build has finished, after the pages
+    are written; a page links a style sheet with a checksum of the file (``?v=...``) only if the
+    file is there. A first build's pages would link it without, a later build's with: the style
+    sheet is copied before any page is written, so that every build writes the same pages."""
+    from myst_nb.sphinx_ext import add_global_html_resources
+
+    if app.builder.format == "html":
+        (Path(app.builder.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+        add_global_html_resources(app, None)
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "kazplain", KazPlainStyle)
+    app.connect("env-updated", mystnb_css_before_pages)
     app.add_config_value("kazdiaspora_pdf", "", "html")
     app.connect("config-inited", on_config_inited, priority=900)
     app.connect("doctree-read", add_rerun_note)

@@ -218,7 +218,8 @@ def test_changed_data_is_reexecuted_and_shown(tmp_path):
     """A changed data value makes the executor pick exactly the notebooks that read its table (the
     committed stamps know which), and once the chapter that prints the value is executed, the built
     page shows the new value. Only that chapter is executed here: that the executor reproduces
-    every notebook is the test above, and which notebooks it picks is checked for all of them."""
+    every notebook is the test above, and which notebooks it picks is checked for all of them.
+    Then the pages that build wrote in parallel are written again in one process: the same bytes."""
     repo = _copy_repo(tmp_path / "repo")
     env = dict(os.environ, PYTHONPATH=str(repo))
     rel, id_col, row_id, changes, page, expected = _mutation(repo)
@@ -234,8 +235,17 @@ def test_changed_data_is_reexecuted_and_shown(tmp_path):
     done = run([PY, "-m", "kazdiaspora.execute", nb], repo, env=env)
     assert f"executed {nb}" in done.stderr
     run([*JB, "build", ".", *STRICT], repo, env=env)
-    assert expected in (repo / "_build/html" / page).read_text(encoding="utf-8"), \
+    html = repo / "_build/html"
+    assert expected in (html / page).read_text(encoding="utf-8"), \
         f"{page} does not show the changed value {expected!r}"
+    # The build writes the pages in two processes (kazdiaspora.jb.JOBS): every page written again
+    # in one process (--all) is byte for byte the same
+    parallel = {p.relative_to(html).as_posix(): p.read_bytes() for p in html.rglob("*") if p.is_file()}
+    run([*JB, "build", ".", "--all", *STRICT], repo, env={**env, "KAZDIASPORA_BUILD_JOBS": "1"})
+    serial = {p.relative_to(html).as_posix(): p.read_bytes() for p in html.rglob("*") if p.is_file()}
+    assert sorted(serial) == sorted(parallel)
+    differ = sorted(name for name in serial if serial[name] != parallel[name])
+    assert not differ, f"written in parallel, these differ from a serial build: {differ[:10]}"
 
 
 def _readers(repo: Path, rel: str, columns) -> set[str]:

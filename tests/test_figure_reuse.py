@@ -224,3 +224,68 @@ def test_a_figure_is_drawn_again_exactly_when_what_it_shows_changed(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg", **{figures.REDRAW: "1"})
     subprocess.run([PY, "-c", SCRIPT, "diaspora-totals"], cwd=repo, env=env, check=True, capture_output=True)
     assert _files(repo, "diaspora-totals") == kept
+
+
+# ----------------------------------------------------------------------------- drawn meanwhile
+def _ahead(monkeypatch, tmp_path) -> Path:
+    """What the executor sets for a kernel: figures drawn meanwhile, reads traced; here into a
+    temporary figures directory and drawing records."""
+    out = tmp_path / "figures"
+    monkeypatch.setattr(paths, "FIGURES_DIR", out)
+    monkeypatch.setattr(figures, "DRAWN_DIR", tmp_path / "drawn")
+    monkeypatch.setenv(figures.DRAW_AHEAD, "1")
+    monkeypatch.setattr(figures, "_PENDING", [])  # this test's drawings only
+    monkeypatch.delenv(figures.REDRAW, raising=False)
+    monkeypatch.setenv(trace.ENV, str(tmp_path / "trace"))
+    (tmp_path / "trace").write_text("", encoding="utf-8")
+    return out
+
+
+def test_a_figure_drawn_meanwhile_is_the_figure_drawn_in_its_cell(tmp_path, monkeypatch):
+    """In the executor's kernels a figure to draw again is drawn in a forked copy while the
+    notebook goes on (kazdiaspora.figures.DRAW_AHEAD). The cell shows the same Markdown, the
+    files written are byte for byte those of drawing it in the cell, and what the drawing read is
+    in the notebook's record of its inputs (here: the pinned requirements, which only the drawing
+    records), so that a changed input executes the notebook again."""
+    fid = "diaspora-totals"
+    here = rendered(fid)
+    figures.export(here, tmp_path / "in-cell")
+    out = _ahead(monkeypatch, tmp_path)
+    shown = figures.show(fid)
+    assert figures._PENDING, "the figure was not drawn meanwhile"
+    assert shown._repr_markdown_() == figures.FigureDisplay(here)._repr_markdown_()
+    figures.wait_drawn()
+    assert not figures._PENDING
+    want = {p.name: p.read_bytes() for p in (tmp_path / "in-cell").iterdir()}
+    got = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(got) == sorted(want)
+    assert [n for n in want if got[n] != want[n]] == []
+    read = trace.entries((tmp_path / "trace").read_text(encoding="utf-8"), paths.ROOT)
+    assert "requirements.txt" in read and "kazdiaspora/charts/population.py" in read
+    assert (tmp_path / "drawn" / f"{fid}.json").exists()  # and next time it is not drawn at all
+    assert figures.show(fid).r.drawn is not None
+
+
+def test_a_figure_that_fails_to_draw_meanwhile_fails_the_notebook(tmp_path, monkeypatch):
+    """The error of a drawing in a forked copy is raised in the kernel (by the executor's last
+    cell, or when the next figure waits for a place), naming the figure and saying why; nothing of
+    the figure is written. At most DRAW_AHEAD_AT_ONCE are drawn at once."""
+    import dataclasses
+
+    out = _ahead(monkeypatch, tmp_path)
+    figures.load_all()
+
+    def boom(data):
+        raise ValueError("a label outside its country")
+
+    fid = "diaspora-totals"
+    monkeypatch.setitem(figures.REGISTRY, fid, dataclasses.replace(figures.REGISTRY[fid], build=boom))
+    figures.show(fid)
+    with pytest.raises(RuntimeError, match=r"(?s)figure diaspora-totals: drawing it failed.*a label outside its country"):
+        figures.wait_drawn()
+    assert not list(out.glob(f"{fid}.*")) if out.exists() else True
+    monkeypatch.setattr(figures, "DRAW_AHEAD_AT_ONCE", 1)
+    figures.show(fid)
+    with pytest.raises(RuntimeError, match="figure diaspora-totals"):
+        figures.show(fid)  # waits for the first, which failed
+    assert not figures._PENDING

@@ -415,3 +415,28 @@ def test_the_bibliography_is_formatted_again_only_when_its_inputs_change(tmp_pat
     assert not (dt / reading_sphinx.BIB_KEY_FILE).exists()
     n, _, _ = build()
     assert n == 1  # formatted again: what a build that warned formatted is never reused
+
+
+def test_screen_images_made_ahead_are_those_the_build_would_make(tmp_path):
+    """The build starts making the screen images in a forked process before it reads the pages
+    (screen.make_ahead): the files are those make() writes, and make() then finds them."""
+    import os
+
+    from PIL import Image
+
+    src = tmp_path / "demo.png"
+    Image.new("RGB", (2000, 1000), (20, 90, 160)).save(src)
+    pid = screen.make_ahead([src], tmp_path / "ahead")
+    assert pid
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    ahead = {p.name: p.read_bytes() for p in (tmp_path / "ahead").iterdir()}
+    for kind in screen.WIDTHS:
+        screen.make(src, tmp_path / "here", kind)
+    here = {p.name: p.read_bytes() for p in (tmp_path / "here").iterdir()}
+    assert ahead == here and len(here) == 2 * len(screen.WIDTHS)
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ahead").iterdir()}
+    for kind in screen.WIDTHS:
+        screen.make(src, tmp_path / "ahead", kind)
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ahead").iterdir()} == before
+    assert screen.make_missing([src], tmp_path / "ahead") == []
