@@ -433,13 +433,16 @@ class Package:
             raise err
 
     # ------------------------------------------------------------------ loading
-    def table(self, name: str, columns=None) -> pd.DataFrame:
+    def table(self, name: str, columns=None, rows=None) -> pd.DataFrame:
         """The validated table as a typed DataFrame (integer -> Int64, number -> float64, text -> str).
 
         ``columns``: only these columns (in this order), and only these are recorded as read
         (:mod:`kazdiaspora.trace`), so that a notebook is not executed again when another column of
-        the file changes; the frame holds nothing else, so nothing else can be used. The whole
-        table is validated either way. Validated and typed once per package (a changed file makes
+        the file changes; the frame holds nothing else, so nothing else can be used. ``rows``
+        (with ``columns``): only the rows with these ids (the table's first column), in the
+        table's order, recorded as such: a notebook that states one row's figure is not executed
+        again when another row changes. An id the table lacks is a KeyError. The whole table is
+        validated either way. Validated and typed once per package (a changed file makes
         :func:`package` a new one); each call returns its own copy, which the caller may change."""
         if name not in self._tables:
             # what checking the table reads (the bibliography, the tables it refers to) is not an
@@ -449,6 +452,8 @@ class Package:
                 self._tables[name] = self._typed(name)
         full = self._tables[name]
         if columns is None:
+            if rows is not None:
+                raise ValueError(f"table '{name}': a read of some rows must name its columns")
             trace.record(self.path(name))
             df = full.copy()
         else:
@@ -456,8 +461,17 @@ class Package:
             unknown = [c for c in columns if c not in full.columns]
             if unknown:
                 raise KeyError(f"table '{name}' has no column {unknown[0]!r}; columns: {', '.join(full.columns)}")
-            trace.record(self.path(name), columns)
-            df = full[columns].copy()
+            if rows is None:
+                trace.record(self.path(name), columns)
+                df = full[columns].copy()
+            else:
+                id_col = self.fields(name)[0]["name"]
+                ids = [str(r) for r in rows]
+                lacking = sorted(set(ids) - set(full[id_col].astype(str)))
+                if lacking:
+                    raise KeyError(f"table '{name}' has no row with {id_col} {lacking[0]!r}")
+                trace.record(self.path(name), columns, rows=(id_col, ids))
+                df = full.loc[full[id_col].astype(str).isin(ids), columns].copy()
         df.attrs = dict(full.attrs)
         return df
 
@@ -583,10 +597,10 @@ def _stamp() -> tuple:
     return tuple((str(p), p.stat().st_mtime_ns) for p in files if p.exists())
 
 
-def load(name: str, columns=None) -> pd.DataFrame:
+def load(name: str, columns=None, rows=None) -> pd.DataFrame:
     """Load one validated table by its resource name in datapackage.json (``columns``: only these;
-    see :meth:`Package.table`)."""
-    return package().table(name, columns)
+    ``rows``: only the rows with these ids; see :meth:`Package.table`)."""
+    return package().table(name, columns, rows)
 
 
 def table_names() -> list[str]:

@@ -78,12 +78,14 @@ def glue_row(name: str, table: str, rid: str, fmt=None, column: str | None = Non
 def row_figure(table: str, rid: str, column: str | None = None, fmt=None) -> tuple[str, str]:
     """One row's figure as text and the column it comes from: ``column``, or the row's value, or
     its printed range ``low–high`` (column ``value``) when it has no single value. Only the
-    columns this needs are loaded, and so recorded as read (:mod:`kazdiaspora.trace`)."""
+    columns of this row that this needs are loaded, and so recorded as read
+    (:mod:`kazdiaspora.trace`): correcting another row does not execute the notebook again."""
     from . import data
 
     fmt = fmt or fmt_number
     id_col = data.package().fields(table)[0]["name"]
-    df = data.load(table, columns=[id_col, column] if column else [id_col, "value", "value_low", "value_high"])
+    df = data.load(table, columns=[id_col, column] if column else [id_col, "value", "value_low", "value_high"],
+                   rows=[rid])
     r = df.set_index(id_col).loc[rid]
     if column:
         return fmt(r[column]), column

@@ -249,8 +249,7 @@ def reuse(spec: FigureSpec, outdir: Path | None = None) -> Rendered | None:
             if not f.exists() or _sha(f.read_bytes()) != sha:
                 return None
         for rel in drawn["reads"]:
-            name, _, columns = rel.partition(trace.COLUMNS)
-            trace.record(paths.ROOT / name, columns.split(",") if columns else None)
+            trace.record_entry(rel, paths.ROOT)
         return _described(spec, data, keys, line, reads=drawn["reads"], drawn=drawn, key=drawn["key"])
 
 

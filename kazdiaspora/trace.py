@@ -26,6 +26,10 @@ ENV = "KAZDIASPORA_TRACE"
 COLUMNS = "#"
 """In a recorded input, ``file#a,b``: only columns ``a`` and ``b`` of that CSV table were read."""
 
+ROWS = "@"
+"""In a recorded input, ``file#a,b@id=x,y``: only columns ``a`` and ``b`` of the rows whose ``id`` is
+``x`` or ``y`` were read (one figure of a row: :func:`kazdiaspora.facts.row_figure`)."""
+
 
 _CAPTURES: list[list[str]] = []
 
@@ -45,15 +49,24 @@ def quiet():
         _QUIET[0] -= 1
 
 
-def record(path: str | os.PathLike, columns=None) -> None:
+def record(path: str | os.PathLike, columns=None, rows: tuple[str, list[str]] | None = None) -> None:
     """Record that this process read ``path``: the whole file, or only the named ``columns`` of a
-    CSV table (the caller must then have had nothing else of it: see ``data.load(..., columns=)``)."""
+    CSV table (the caller must then have had nothing else of it: see ``data.load(..., columns=)``),
+    and with ``rows=(id column, ids)`` only those columns of those rows."""
     target = os.environ.get(ENV)
     if (not target and not _CAPTURES) or _QUIET[0]:
         return
     line = str(Path(path).resolve())
+    if rows is not None and columns is None:
+        raise ValueError("a read of some rows must name its columns")
     if columns is not None:
         line += "\t" + ",".join(sorted(set(columns)))
+    if rows is not None:
+        id_col, ids = rows
+        for name in (id_col, *ids, *columns):
+            if any(ch in str(name) for ch in (",", "=", "\t", "\n", COLUMNS, ROWS)):
+                raise ValueError(f"{path}: a recorded column or row id may not contain , = # @ or a tab: {name!r}")
+        line += "\t" + id_col + "=" + ",".join(sorted(set(map(str, ids))))
     for got in _CAPTURES:
         got.append(line)
     if target:
@@ -75,8 +88,30 @@ def capture():
 
 def _replay(lines: list[str]) -> None:
     for line in lines:
-        path, _, names = line.partition("\t")
-        record(path, names.split(",") if names else None)
+        path, names, rows = _parse_line(line)
+        record(path, names, rows)
+
+
+def _parse_line(line: str) -> tuple[str, list[str] | None, tuple[str, list[str]] | None]:
+    """A trace file's line: (path, columns or None, (id column, ids) or None)."""
+    path, _, rest = line.partition("\t")
+    names, _, rows = rest.partition("\t")
+    got_rows = None
+    if rows:
+        id_col, _, ids = rows.partition("=")
+        got_rows = (id_col, ids.split(",") if ids else [])
+    return path, (names.split(",") if names else None), got_rows
+
+
+def record_entry(rel: str, root: Path) -> None:
+    """Record again an input as :func:`entries` gives it (``file``, ``file#a,b``, ``file#a,b@id=x``)."""
+    name, _, spec = rel.partition(COLUMNS)
+    columns, _, rows = spec.partition(ROWS)
+    got_rows = None
+    if rows:
+        id_col, _, ids = rows.partition("=")
+        got_rows = (id_col, ids.split(",") if ids else [])
+    record(root / name, columns.split(",") if columns else None, got_rows)
 
 
 def memo(fn=None, *, maxsize: int = 4, key=None):
@@ -108,25 +143,43 @@ def memo(fn=None, *, maxsize: int = 4, key=None):
 
 def entries(text: str, root: Path) -> list[str]:
     """The inputs recorded in a trace file's ``text``, relative to ``root``: ``file`` when the whole
-    file was read, ``file#a,b`` when only those columns were (the union of every partial read; a
-    whole read of the file anywhere wins). Files outside ``root`` are left out."""
+    file was read, ``file#a,b`` when only those columns were, ``file#a,b@id=x,y`` when only those
+    columns of those rows were. A whole read of a file anywhere wins; else the reads of every row
+    make one entry (the union of their columns) and the reads of some rows one entry per id column
+    (the union of their columns and rows), left out when the first covers its columns. Files
+    outside ``root`` are left out."""
     whole: set[str] = set()
     cols: dict[str, set[str]] = {}
+    rows: dict[str, dict[str, tuple[set[str], set[str]]]] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
-        path, _, names = line.partition("\t")
+        path, names, some = _parse_line(line)
         p = Path(path)
         if not p.is_relative_to(root):
             continue
         rel = str(p.relative_to(root))
-        if COLUMNS in rel:
-            raise ValueError(f"{rel}: a recorded file name may not contain {COLUMNS!r}")
-        if names:
-            cols.setdefault(rel, set()).update(names.split(","))
-        else:
+        if COLUMNS in rel or ROWS in rel:
+            raise ValueError(f"{rel}: a recorded file name may not contain {COLUMNS!r} or {ROWS!r}")
+        if names is None:
             whole.add(rel)
-    return sorted(whole | {f"{rel}{COLUMNS}{','.join(sorted(c))}" for rel, c in cols.items() if rel not in whole})
+        elif some is None:
+            cols.setdefault(rel, set()).update(names)
+        else:
+            c, r = rows.setdefault(rel, {}).setdefault(some[0], (set(), set()))
+            c.update(names)
+            r.update(some[1])
+    out = set(whole)
+    for rel in set(cols) | set(rows):
+        if rel in whole:
+            continue
+        every = cols.get(rel, set())
+        if every:
+            out.add(f"{rel}{COLUMNS}{','.join(sorted(every))}")
+        for id_col, (c, r) in rows.get(rel, {}).items():
+            if not c <= every:
+                out.add(f"{rel}{COLUMNS}{','.join(sorted(c))}{ROWS}{id_col}={','.join(sorted(r))}")
+    return sorted(out)
 
 
 def columns_digest(path: Path, columns: list[str]) -> str:
@@ -150,14 +203,47 @@ def columns_digest(path: Path, columns: list[str]) -> str:
     return h.hexdigest()
 
 
+def rows_digest(path: Path, columns: list[str], id_col: str, ids: list[str]) -> str:
+    """SHA-256 of the named columns of the rows whose ``id_col`` is one of ``ids`` (how many rows
+    have each id counts; the other rows, and the order of rows, do not). ``missing column: X``
+    when the header lacks one."""
+    import csv
+    import hashlib
+    import io
+
+    if not path.exists():
+        return "missing"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    header = rows[0] if rows else []
+    absent = [c for c in [id_col, *columns] if c not in header]
+    if absent:
+        return f"missing column: {absent[0]}"
+    at, idx = header.index(id_col), [header.index(c) for c in columns]
+    wanted = set(ids)
+    found: dict[str, list[str]] = {i: [] for i in sorted(wanted)}
+    for r in rows[1:]:
+        rid = r[at] if at < len(r) else ""
+        if rid in wanted:
+            found[rid].append("\x1f".join(r[i] if i < len(r) else "\x00" for i in idx))
+    h = hashlib.sha256(("\x1f".join(columns) + "\x1d" + id_col).encode())
+    for rid, got in found.items():
+        h.update(("\x1e" + rid + "\x1d" + str(len(got)) + "\x1d" + "\x1c".join(got)).encode())
+    return h.hexdigest()
+
+
 def digests(recorded: list[str], root: Path) -> dict[str, str]:
     """The SHA-256 now of each input in ``recorded`` (entries as :func:`entries` gives them): of the
-    whole file, or of the named columns only (:func:`columns_digest`); ``missing`` for a file gone."""
+    whole file, of the named columns only (:func:`columns_digest`), or of those columns of the
+    named rows (:func:`rows_digest`); ``missing`` for a file gone."""
     out = {}
     for rel in recorded:
-        name, _, columns = rel.partition(COLUMNS)
+        name, _, spec = rel.partition(COLUMNS)
+        columns, _, rows = spec.partition(ROWS)
         p = root / name
-        if columns:
+        if rows:
+            id_col, _, ids = rows.partition("=")
+            out[rel] = rows_digest(p, columns.split(","), id_col, ids.split(",") if ids else [])
+        elif columns:
             out[rel] = columns_digest(p, columns.split(","))
         else:
             out[rel] = file_digest(p) if p.exists() else "missing"

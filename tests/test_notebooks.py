@@ -148,6 +148,73 @@ def test_trace_entries_merge_partial_reads_and_a_whole_read_wins(tmp_path):
     assert trace.entries(text, tmp_path) == ["a.csv#id,note,value", "b.csv"]
 
 
+def test_trace_entries_merge_reads_of_some_rows(tmp_path):
+    """Reads of some rows (one figure of a row) stay reads of those rows, merged by id column; a
+    read of every row covers them only if it covers their columns; a whole read covers all."""
+    from kazdiaspora import trace
+
+    a, b, c, d = (tmp_path / f"{n}.csv" for n in "abcd")
+    text = "\n".join([f"{a}\tvalue,id\tid=x", f"{a}\tnote\tid=y,x",
+                      f"{b}\tvalue\tid=x", f"{b}\tid",
+                      f"{c}\tvalue\tid=x", str(c),
+                      f"{d}\tvalue\tid=x", f"{d}\tvalue\twave_id=w", ""])
+    text += "\n".join([f"{b}\tid\tid=y", f"{a}\tvalue\tid=z", ""])
+    assert trace.entries(text, tmp_path) == ["a.csv#id,note,value@id=x,y,z", "b.csv#id",
+                                             "b.csv#id,value@id=x,y", "c.csv", "d.csv#value@id=x",
+                                             "d.csv#value@wave_id=w"]
+    for bad in ("x,y", "x@y", "x=y"):
+        with pytest.raises(ValueError, match="row id"):
+            with trace.capture():
+                trace.record(a, ["value"], rows=("id", [bad]))
+    with pytest.raises(ValueError, match="name its columns"):
+        with trace.capture():
+            trace.record(a, rows=("id", ["x"]))
+    with trace.capture() as got:  # what a figure's record gives back is recorded as it was
+        trace.record_entry("a.csv#id,value@id=x,y", tmp_path)
+    assert trace.entries("\n".join(got), tmp_path) == ["a.csv#id,value@id=x,y"]
+
+
+def test_rows_digest_follows_only_its_rows_and_columns(tmp_path):
+    from kazdiaspora import trace
+
+    p = tmp_path / "t.csv"
+
+    def digest(text):
+        p.write_text("id,value,note\n" + text)
+        return trace.rows_digest(p, ["value"], "id", ["x"])
+
+    d = digest("x,1,first\ny,2,second\n")
+    assert digest("x,1,first\ny,5,second\n") == d          # another row changed
+    assert digest("y,2,second\nx,1,first\n") == d          # rows reordered
+    assert digest("x,1,changed\ny,2,second\n") == d        # another column of its row
+    assert digest("x,3,first\ny,2,second\n") != d          # its figure corrected
+    assert digest("y,2,second\n") != d                      # its row gone
+    assert digest("x,1,first\nx,1,first\ny,2,second\n") != d  # its id twice
+    p.write_text("id,note\nx,first\n")
+    assert trace.rows_digest(p, ["value"], "id", ["x"]) == "missing column: value"
+    assert trace.rows_digest(p, ["note"], "key", ["x"]) == "missing column: key"
+    assert trace.digests(["t.csv#value@id=x"], tmp_path) == {"t.csv#value@id=x": "missing column: value"}
+
+
+def test_a_row_figure_records_only_its_row(monkeypatch, tmp_path):
+    """facts.row_figure (every figure glued from one row) loads and records that row only: a
+    notebook that states it is executed again when that row's figure changes, not another row's."""
+    from kazdiaspora import data, facts, trace
+
+    log = tmp_path / "trace"
+    monkeypatch.setenv(trace.ENV, str(log))
+    rid = "emig_1991_2004_vlast"
+    text, column = facts.row_figure("wave_figures", rid)
+    got = data.load("wave_figures", columns=["id", "value"], rows=[rid])
+    assert got["id"].tolist() == [rid]
+    assert [e for e in trace.entries(log.read_text(), paths.ROOT) if ".csv" in e] == [
+        f"data/migration/wave_figures.csv#id,value,value_high,value_low@id={rid}"]
+    with pytest.raises(KeyError, match="no row with id 'no_such_row'"):
+        data.load("wave_figures", columns=["id", "value"], rows=["no_such_row"])
+    with pytest.raises(ValueError, match="name its columns"):
+        data.load("wave_figures", rows=[rid])
+
+
 def test_columns_digest_follows_only_its_columns(tmp_path):
     from kazdiaspora import trace
 
@@ -188,11 +255,14 @@ def _edited_column(monkeypatch, rel: str, column: str):
     """As if one cell of ``column`` in ``rel`` had been edited (digests of that column change)."""
     from kazdiaspora import trace
 
-    real_file, real_cols = execute.sha256, trace.columns_digest
+    real_file, real_cols, real_rows = execute.sha256, trace.columns_digest, trace.rows_digest
     target = (paths.ROOT / rel).resolve()
     monkeypatch.setattr(execute, "sha256", lambda p: "edited" if Path(p).resolve() == target else real_file(p))
     monkeypatch.setattr(trace, "columns_digest", lambda p, cols: "edited" if Path(p).resolve() == target
                         and column in cols else real_cols(p, cols))
+    # a read of some rows: as if the edited cell were in one of them
+    monkeypatch.setattr(trace, "rows_digest", lambda p, cols, id_col, ids: "edited" if Path(p).resolve() == target
+                        and column in cols else real_rows(p, cols, id_col, ids))
 
 
 @pytest.mark.parametrize("column", ["note", "value", "locator"])
@@ -202,7 +272,8 @@ def test_an_edited_column_makes_stale_exactly_the_notebooks_that_read_it(monkeyp
     stale_ones = set()
     for nb_path in NOTEBOOKS:
         read = json.loads(execute.stamp_path(nb_path).read_text())["read"]
-        reads = rel in read or any(e.startswith(rel + "#") and column in e.split("#")[1].split(",") for e in read)
+        reads = rel in read or any(e.startswith(rel + "#") and column in e.split("#")[1].split("@")[0].split(",")
+                                   for e in read)
         stale, why = execute.is_stale(nb_path)
         assert stale == reads, f"{nb_path.name}, {rel} column {column} edited: stale={stale} ({why})"
         if stale:
