@@ -440,3 +440,36 @@ def test_screen_images_made_ahead_are_those_the_build_would_make(tmp_path):
         screen.make(src, tmp_path / "ahead", kind)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "ahead").iterdir()} == before
     assert screen.make_missing([src], tmp_path / "ahead") == []
+
+
+NUMREF = re.compile(r'<a class="reference internal" href="([^"#]*)#([^"]+)"><span class="std std-numref">([^<]+)</span></a>')
+
+
+@pytest.mark.slow
+def test_every_numbered_reference_names_the_number_its_target_shows(built_book):
+    """"Figure 2.3" in the text is the number printed under the figure it links to (and the same
+    for tables), on every page: numbered references are resolved from a doctree kept for the
+    writing phase (kazdiaspora.sphinxext), which must never give the number of another target."""
+    import posixpath
+
+    root = built_book.html
+    pages: dict[str, str] = {}
+
+    def page(rel: str) -> str:
+        if rel not in pages:
+            pages[rel] = (root / rel).read_text(encoding="utf-8")
+        return pages[rel]
+
+    checked = 0
+    for f in sorted(root.rglob("*.html")):
+        rel = f.relative_to(root).as_posix()
+        for href, anchor, text in NUMREF.findall(page(rel)):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), href)) if href else rel
+            html = page(target)
+            at = html.find(f'id="{anchor}"')
+            assert at >= 0, f"{rel}: {text} links to {target}#{anchor}, which is not there"
+            shown = re.search(r'<span class="caption-number">([^<]+)</span>', html[at:])
+            assert shown and shown.group(1).strip() == text.strip(), \
+                f"{rel}: the text says {text!r}, {target}#{anchor} shows {shown.group(1) if shown else None!r}"
+            checked += 1
+    assert checked >= 20, f"only {checked} numbered references found"
