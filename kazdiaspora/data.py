@@ -433,7 +433,7 @@ class Package:
             raise err
 
     # ------------------------------------------------------------------ loading
-    def table(self, name: str, columns=None, rows=None) -> pd.DataFrame:
+    def table(self, name: str, columns=None, rows=None, where=None) -> pd.DataFrame:
         """The validated table as a typed DataFrame (integer -> Int64, number -> float64, text -> str).
 
         ``columns``: only these columns (in this order), and only these are recorded as read
@@ -441,7 +441,11 @@ class Package:
         the file changes; the frame holds nothing else, so nothing else can be used. ``rows``
         (with ``columns``): only the rows with these ids (the table's first column), in the
         table's order, recorded as such: a notebook that states one row's figure is not executed
-        again when another row changes. An id the table lacks is a KeyError. The whole table is
+        again when another row changes. An id the table lacks is a KeyError. ``where=(column,
+        values)``: only the rows whose text ``column`` holds one of ``values`` (all columns, or
+        ``columns``), recorded as such: a computation over one wave's figures is not executed again
+        when another wave's figure changes (a row moved into or out of the selection changes what
+        is recorded, as does any cell of a selected row). The whole table is
         validated either way. Validated and typed once per package (a changed file makes
         :func:`package` a new one); each call returns its own copy, which the caller may change."""
         if name not in self._tables:
@@ -451,6 +455,8 @@ class Package:
             with trace.quiet():
                 self._tables[name] = self._typed(name)
         full = self._tables[name]
+        if where is not None:
+            return self._where(name, full, columns, rows, where)
         if columns is None:
             if rows is not None:
                 raise ValueError(f"table '{name}': a read of some rows must name its columns")
@@ -472,6 +478,26 @@ class Package:
                     raise KeyError(f"table '{name}' has no row with {id_col} {lacking[0]!r}")
                 trace.record(self.path(name), columns, rows=(id_col, ids))
                 df = full.loc[full[id_col].astype(str).isin(ids), columns].copy()
+        df.attrs = dict(full.attrs)
+        return df
+
+    def _where(self, name: str, full: pd.DataFrame, columns, rows, where) -> pd.DataFrame:
+        if rows is not None:
+            raise ValueError(f"table '{name}': select rows by ids or by where=, not both")
+        col, values = where
+        types = {f["name"]: f.get("type", "string") for f in self.fields(name)}
+        if col not in full.columns:
+            raise KeyError(f"table '{name}' has no column {col!r}; columns: {', '.join(full.columns)}")
+        if types.get(col) != "string":
+            # the record of what was read compares the file's text: only a text column selects alike
+            raise ValueError(f"table '{name}': where= selects by a text column, not {col!r} ({types.get(col)})")
+        columns = list(full.columns) if columns is None else list(columns)
+        unknown = [c for c in columns if c not in full.columns]
+        if unknown:
+            raise KeyError(f"table '{name}' has no column {unknown[0]!r}; columns: {', '.join(full.columns)}")
+        values = [str(v) for v in values]
+        trace.record(self.path(name), columns, rows=(col, values))
+        df = full.loc[full[col].isin(values), columns].copy()
         df.attrs = dict(full.attrs)
         return df
 
@@ -597,10 +623,11 @@ def _stamp() -> tuple:
     return tuple((str(p), p.stat().st_mtime_ns) for p in files if p.exists())
 
 
-def load(name: str, columns=None, rows=None) -> pd.DataFrame:
+def load(name: str, columns=None, rows=None, where=None) -> pd.DataFrame:
     """Load one validated table by its resource name in datapackage.json (``columns``: only these;
-    ``rows``: only the rows with these ids; see :meth:`Package.table`)."""
-    return package().table(name, columns, rows)
+    ``rows``: only the rows with these ids; ``where=(column, values)``: only the rows whose
+    ``column`` holds one of ``values``; see :meth:`Package.table`)."""
+    return package().table(name, columns, rows, where)
 
 
 def table_names() -> list[str]:

@@ -47,7 +47,7 @@ def is_flagged_error(df: pd.DataFrame) -> pd.Series:
 def famine_deaths() -> pd.DataFrame:
     """Estimates of the deaths of the famine of 1930–1933 in Kazakhstan over the whole famine
     (not one year, not the whole USSR, not shares)."""
-    f = data.load("wave_figures")
+    f = data.load("wave_figures", where=("wave_id", [FAMINE_WAVE]))  # its rows only: see data.load
     d = f[(f["wave_id"] == FAMINE_WAVE) & (f["unit"] == "persons")
           & f["measure"].str.lower().str.startswith("deaths")]
     d = d[~d["geography"].str.startswith("USSR")]
@@ -58,7 +58,7 @@ def famine_deaths() -> pd.DataFrame:
 def famine_flight() -> pd.DataFrame:
     """Estimates of the people who left Kazakhstan during the famine (all destinations or abroad
     as a whole, not one region or one town)."""
-    f = data.load("wave_figures")
+    f = data.load("wave_figures", where=("wave_id", [FAMINE_WAVE]))  # its rows only: see data.load
     d = f[(f["wave_id"] == FAMINE_WAVE) & (f["unit"] == "persons")]
     words = "refugees$|fled|left for good|migrated outside|left the ussr|left the soviet"
     d = d[d["measure"].str.lower().str.contains(words, regex=True)
@@ -75,7 +75,7 @@ def famine_estimates() -> pd.DataFrame:
     """Every estimate in the data of the famine's deaths and of the flight from it (the chapter's
     table): the rows of :func:`famine_deaths` and :func:`famine_flight` and every other famine
     figure in persons that is not a population count, with ``what`` = deaths or flight."""
-    f = data.load("wave_figures")
+    f = data.load("wave_figures", where=("wave_id", [FAMINE_WAVE]))  # its rows only: see data.load
     d = f[(f["wave_id"] == FAMINE_WAVE) & (f["unit"] == "persons") & (f["kind"] != "census")
           & ~f["measure"].str.lower().str.contains(NOT_AN_ESTIMATE, regex=True)].copy()
     d["what"] = ["deaths" if m.lower().startswith("deaths") else "flight" for m in d["measure"]]

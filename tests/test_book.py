@@ -285,3 +285,29 @@ def _set_cells(path: Path, id_col: str, row_id: str, changes: dict[str, str]) ->
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def test_a_corrected_figure_executes_only_the_pages_that_state_it(tmp_path):
+    """The front page and the conclusion state the famine's key numbers (computed over the famine
+    wave's rows) and a few single figures; chapter 1 states two famine-era population figures.
+    Correcting a figure of another wave (a return from Iran, drawn on a route map) executes the
+    chapter that shows that wave's figures, not them; correcting a famine death toll executes the
+    front page and the conclusion too (tests/test_notebooks.py checks how the reads are recorded)."""
+    from kazdiaspora import findings
+
+    repo = _copy_repo(tmp_path / "repo")
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    rel = "data/migration/wave_figures.csv"
+
+    def would_execute():
+        plan = run([PY, "-m", "kazdiaspora.execute", "--dry-run"], repo, env=env)
+        return sorted(line.split()[-1] for line in plan.stderr.splitlines() if line.startswith("would execute "))
+
+    assert would_execute() == []
+    _set_cells(repo / rel, "id", "ret_iran_1993_taldykorgan_ehistory", {"value": "917", "as_printed": "917 people"})
+    assert would_execute() == ["notebooks/02_waves_and_routes.ipynb"]
+    deaths = findings.famine_deaths()
+    row = deaths.loc[deaths["value"].notna()].iloc[0]
+    _set_cells(repo / rel, "id", row["id"], {"value": str(int(row["value"]) + 1)})
+    assert would_execute() == ["book/intro.ipynb", "notebooks/02_waves_and_routes.ipynb",
+                               "notebooks/05_conclusion.ipynb"]

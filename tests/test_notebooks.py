@@ -280,3 +280,25 @@ def test_an_edited_column_makes_stale_exactly_the_notebooks_that_read_it(monkeyp
             stale_ones.add(nb_path.stem)
     if column == "value":  # chapter 1 is about this table; chapter 2 (waves and routes) states none of its values
         assert "01_where_kazakhs_live" in stale_ones and "02_waves_and_routes" not in stale_ones
+
+
+def test_a_selection_of_rows_holds_and_records_only_those_rows(monkeypatch, tmp_path):
+    """data.load(..., where=(column, values)): the rows of one wave, recorded as such (a figure of
+    another wave changes nothing recorded; one moved into the wave does: see trace.rows_digest)."""
+    from kazdiaspora import data, findings, trace
+
+    log = tmp_path / "trace"
+    monkeypatch.setenv(trace.ENV, str(log))
+    wave = findings.FAMINE_WAVE
+    got = data.load("wave_figures", where=("wave_id", [wave]))
+    recorded = [e for e in trace.entries(log.read_text(), paths.ROOT) if "wave_figures" in e]
+    every = data.load("wave_figures")
+    assert set(got["wave_id"]) == {wave} and len(got) == (every["wave_id"] == wave).sum() > 0
+    assert list(got.columns) == list(every.columns)
+    assert recorded == [f"data/migration/wave_figures.csv#{','.join(sorted(every.columns))}@wave_id={wave}"]
+    with pytest.raises(ValueError, match="text column"):
+        data.load("wave_figures", where=("value", ["1"]))
+    with pytest.raises(KeyError, match="no column 'nope'"):
+        data.load("wave_figures", where=("nope", ["x"]))
+    with pytest.raises(ValueError, match="not both"):
+        data.load("wave_figures", columns=["id"], rows=["x"], where=("wave_id", [wave]))
