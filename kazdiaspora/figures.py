@@ -387,7 +387,9 @@ def freeze_layout(fig):
         if style.edition().paper:  # paper edition: no title, legends that fit the column
             from . import paper
             paper.reflow(fig)
-        fig.canvas.draw()
+        # the layout runs at the start of a draw; nothing needs painting for it (a third of a second
+        # less per chart; every figure's SVG and PNG pixels checked the same as with a painted draw)
+        fig.draw_without_rendering()
         fig.set_layout_engine("none")
     return fig
 

@@ -166,7 +166,7 @@ def compute(fig, dpi: int = DPI, pad_inches: float = PAD_INCHES) -> dict:
     from matplotlib import cbook
 
     with cbook._setattr_cm(fig, dpi=dpi):
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # positions, as a draw at this resolution places them
         renderer = fig.canvas.get_renderer()
         tight = fig.get_tightbbox(renderer).padded(pad_inches)
         W, H = tight.width * dpi, tight.height * dpi
