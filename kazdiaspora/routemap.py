@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import basemap, data, hotspots, style
+from . import basemap, data, hotspots, style, trace
 
 # ---------------------------------------------------------------------------------- constants
 WAVE_PALETTE = style.WAVE_PALETTE
@@ -333,6 +333,16 @@ def route_table(routes: pd.DataFrame, stops: pd.DataFrame, gazetteer: pd.DataFra
 
 def load_tables() -> dict[str, pd.DataFrame]:
     return {n: data.load(n) for n in ("routes", "route_stops", "gazetteer", "wave_figures", "waves")}
+
+
+@trace.memo(maxsize=1, key=lambda: data.package()._stamp)
+def _current_tables() -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """:func:`load_tables` and their :func:`route_table`, made once per state of data/ in a process
+    (the five maps of a chapter share them; what was read is recorded on every call,
+    :func:`kazdiaspora.trace.memo`). Nothing that uses them changes them: :func:`routes_for_map`
+    and :func:`plotted` select copies."""
+    t = load_tables()
+    return t, route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
 
 
 def routes_for_map(table: pd.DataFrame, map_id: str) -> pd.DataFrame:
@@ -1148,8 +1158,11 @@ def map_data(map_id: str, tables: dict[str, pd.DataFrame] | None = None) -> pd.D
     the places those routes pass through. A correction to a route, a place or a figure that this
     map does not show leaves both unchanged, and the map is not drawn again
     (:func:`kazdiaspora.figures.reuse`)."""
-    t = tables or load_tables()
-    table = route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
+    if tables is None:
+        t, table = _current_tables()
+    else:
+        t = tables
+        table = route_table(t["routes"], t["route_stops"], t["gazetteer"], t["wave_figures"], t["waves"])
     mroutes = routes_for_map(table, map_id)
     if not len(mroutes):
         raise ValueError(f"no route lists map id {map_id!r} in routes.maps")
