@@ -410,6 +410,21 @@ def error_mark(ax, x, y, size: float = 6.5, zorder: float = 3, **kw):
     return ln
 
 
+def legend_columns(*groups) -> tuple[list, int]:
+    """Legend entries laid out one group a column (a legend fills its columns top to bottom):
+    ``(handles, ncol)`` for ``legend(handles=..., ncol=...)``, each group padded with blank entries
+    to the length of the longest, so that a heading ("Status of the figure:") never stands in one
+    column and its entries in the next."""
+    from matplotlib.lines import Line2D
+
+    groups = [list(g) for g in groups if len(g)]
+    rows = max(len(g) for g in groups)
+    out = []
+    for g in groups:
+        out += g + [Line2D([], [], linestyle="none", label=" ") for _ in range(rows - len(g))]
+    return out, len(groups)
+
+
 def kind_handles(kinds) -> list:
     """Legend entries for shape and hue (the kind of figure), the same in every figure."""
     from matplotlib.lines import Line2D

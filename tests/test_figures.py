@@ -339,3 +339,18 @@ def test_the_figures_page_is_rendered_again_only_when_an_input_changed(tmp_path,
     figpage.write_page(figdir, other)
     figpage.write_page(figdir, other)
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize("fid", sorted(figures.load_all()))
+def test_no_text_of_a_book_figure_overlaps_another(fid):
+    """In the book's figures as on the site, no two texts overlap (tick labels, labels, legends,
+    titles, the source line) and no annotation's leader line crosses a text: the paper edition's
+    check (kazdiaspora.paper.text_overlaps), applied to the book edition. It found a legend
+    standing on a panel's title and data, two tick labels of a narrow panel run together, and a
+    label crossed by leader lines."""
+    from conftest import rendered
+
+    from kazdiaspora import paper
+
+    r = rendered(fid)
+    assert paper.text_overlaps(r.fig) == [], f"{fid}: texts overlap"

@@ -470,8 +470,9 @@ def iran_community(d: pd.DataFrame):
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
     for r in left.itertuples():  # (one column: left of the marker, clear of the lines on the right)
-        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(-7 if narrow else 7, 0), textcoords="offset points",
-                           fontsize=7.5, va="center", ha="right" if narrow else "left")
+        # left of the marker in both editions: on its right a label ran into the leader lines
+        an = ax_p.annotate(text_of(r), xy=(r.x, r.value), xytext=(-7, 0), textcoords="offset points",
+                           fontsize=7.5, va="center", ha="right")
         an.set_in_layout(False)
         hotspots.tag(an, r.id)
     ax_p.set_ylim(0, top)

@@ -1078,7 +1078,9 @@ def diaspora_shares(d: pd.DataFrame):
     panels = [("abroad", "Share of all Kazakhs living abroad"),
               ("top3", "Share of the diaspora in China, Uzbekistan and Russia")]
     sizes = [int((d["panel"] == p).sum()) for p, _ in panels]
-    fig, axes = style.new_figure(0.27 * sum(sizes) + 1.9, nrows=2, ncols=1, layout="constrained",
+    # the book's key goes under both panels, like the paper edition's: room for its rows
+    key_rows = 0 if style.edition().paper else 1.5
+    fig, axes = style.new_figure(0.27 * sum(sizes) + 1.9 + key_rows, nrows=2, ncols=1, layout="constrained",
                                  gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]})
     for ax, (p, title) in zip(axes, panels):
         g = d[d["panel"] == p].reset_index(drop=True)
@@ -1125,7 +1127,12 @@ def diaspora_shares(d: pd.DataFrame):
             wrap_legend_labels(hs, 30)
         fig.legend(handles=hs, loc="outside lower center", ncols=2 if narrow_column() else 3, fontsize=7.5,
                    frameon=False)
-    else:
-        axes[1].legend(handles=hs, loc="center left", fontsize=7.5, frameon=True, facecolor="white",
-                       edgecolor=style.LIGHT_GREY, framealpha=1)
+    else:  # the key under the lower panel's axis (it used to stand on that panel, over its title and data)
+        grammar = evidence.legend_handles()
+        split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
+        derived = hs[-1]
+        cols, ncol = evidence.legend_columns(evidence.kind_handles(kinds) + [derived], grammar[:split],
+                                             grammar[split:])
+        axes[1].legend(handles=cols, loc="upper center", bbox_to_anchor=(0.3, -0.32), ncol=ncol, fontsize=7.5,
+                       frameon=False)
     return fig

@@ -161,7 +161,7 @@ def waves_timeline(d: pd.DataFrame):
         else:
             ax1.text(max(e, s + 1) + 2.0, i, txt, ha="left", va="center", fontsize=7.5, clip_on=True,
                      color=style.GREY)
-    ax0.set_xticks([1720, 1730], ["1720", "’30"])
+    ax0.set_xticks([1720], ["1720"])  # the panel is narrow: a second year ran into the first
     ax1.set_xticks([1900, 1930, 1960, 1990, 2020])
     names_wrap = 22 if narrow else 30
     if narrow:
@@ -208,8 +208,8 @@ def waves_timeline(d: pd.DataFrame):
     for i in y[1::2]:
         for ax in (ax0, ax1, ax2):
             ax.axhspan(i - 0.5, i + 0.5, color="#f3f3f3", zorder=-1, lw=0)
-    ax2.set_xticks([1e2, 1e4, 1e6], ["100", "10,000", "1 million"], fontsize=7.5)
-    ax2.set_xlabel("People who moved (log scale)", fontsize=8.5)
+    ax2.set_xticks([1e2, 1e4, 1e6], ["100", "10 k", "1 m"], fontsize=7.5)  # "10,000" ran into "1 million"
+    ax2.set_xlabel("People who moved (log scale;\nk thousand, m million)", fontsize=8.5)
     ax2.set_title("How many, by source", loc="left", fontsize=9)
     handles = [Line2D([], [], marker=evidence.KIND_STYLE[k][1], color=evidence.KIND_STYLE[k][0], ls="none", ms=5,
                       label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
