@@ -91,6 +91,34 @@ def _all_artists(fig):
             yield a
 
 
+def covered_by_legends(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
+    """``(row id, legend)`` for every plotted row whose mark or label lies under a legend's box
+    (a key placed over the data hides what the figure shows); empty when none does."""
+    from matplotlib.legend import Legend
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    keys = []
+    for lg in fig.findobj(Legend):
+        if lg.get_visible() and (lg.axes is None or lg.axes.get_visible()):
+            bb = lg.get_window_extent(renderer)
+            texts = [t.get_text() for t in lg.get_texts() if t.get_text().strip()]
+            keys.append(((bb.x0, bb.y0, bb.x1, bb.y1), lg.get_title().get_text() or (texts[0] if texts else "key")))
+    out = []
+    for a in _all_artists(fig):
+        if not a.get_visible():
+            continue
+        ids = getattr(a, _ATTR)
+        elems = [(ids, _whole_box(a, renderer))] if isinstance(ids, str) else zip(ids, _element_boxes(a, renderer))
+        for rid, b in elems:
+            if rid is None or b is None:
+                continue
+            for (x0, y0, x1, y1), name in keys:
+                if min(b[2], x1) - max(b[0], x0) > tol_px and min(b[3], y1) - max(b[1], y0) > tol_px:
+                    out.append((rid, name))
+    return sorted(set(out))
+
+
 def _element_boxes(artist, renderer) -> list[tuple[float, float, float, float]]:
     """Display-space boxes (x0, y0, x1, y1) of each element of ``artist``."""
     from matplotlib.collections import Collection, PathCollection

@@ -354,3 +354,31 @@ def test_no_text_of_a_book_figure_overlaps_another(fid):
 
     r = rendered(fid)
     assert paper.text_overlaps(r.fig) == [], f"{fid}: texts overlap"
+
+
+@pytest.mark.parametrize("fid", sorted(figures.load_all()))
+def test_no_key_of_a_book_figure_hides_its_data(fid):
+    """No legend stands on a plotted row's mark or label (kazdiaspora.hotspots.covered_by_legends,
+    from the marks each row is drawn as). The totals chart's key hid ten of its twenty figures."""
+    from conftest import rendered
+
+    from kazdiaspora import hotspots
+
+    assert hotspots.covered_by_legends(rendered(fid).fig) == [], f"{fid}: a key covers plotted rows"
+
+
+def test_a_key_over_the_data_is_found():
+    """The check above finds a legend placed over the marks it explains."""
+    from kazdiaspora import hotspots
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    pts = ax.scatter([0.1, 0.5, 0.9], [0.5, 0.5, 0.5], label="figures")
+    hotspots.tag(pts, ["a", "b", "c"])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    try:
+        assert hotspots.covered_by_legends(fig) == []
+        ax.legend(loc="center", markerscale=3, fontsize=14)
+        assert ("b", "figures") in hotspots.covered_by_legends(fig)
+    finally:
+        plt.close(fig)

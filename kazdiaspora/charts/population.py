@@ -953,7 +953,7 @@ def diaspora_totals(d: pd.DataFrame):
     from matplotlib.ticker import FuncFormatter
 
     n = len(d)
-    fig, ax = style.new_figure(0.24 * n + 1.3, layout="constrained")
+    fig, ax = style.new_figure(0.24 * n + 1.3 + 1.3, layout="constrained")  # + the key's rows under the plot
     for i, r in d.iterrows():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
         hotspots.row(ax, hotspots.key(r))
@@ -985,9 +985,13 @@ def diaspora_totals(d: pd.DataFrame):
     hs = evidence.kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
-    hs += evidence.legend_handles()
-    ax.legend(handles=hs, loc="upper left", fontsize=7.5, frameon=True, facecolor="white", edgecolor=style.LIGHT_GREY,
-              framealpha=1, title="Kind of source")
+    grammar = evidence.legend_handles()
+    split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
+    # under the axis: standing on the plot, the key hid half of its figures
+    cols, ncol = evidence.legend_columns([Line2D([], [], ls="", label="Kind of source:"), *hs], grammar[:split],
+                                         grammar[split:])
+    ax.legend(handles=wrap_legend_labels(cols, 28), loc="upper center", bbox_to_anchor=(0.3, -0.1), ncol=ncol,
+              fontsize=7.5, frameon=False)
     return fig
 
 
@@ -1133,6 +1137,6 @@ def diaspora_shares(d: pd.DataFrame):
         derived = hs[-1]
         cols, ncol = evidence.legend_columns(evidence.kind_handles(kinds) + [derived], grammar[:split],
                                              grammar[split:])
-        axes[1].legend(handles=cols, loc="upper center", bbox_to_anchor=(0.3, -0.32), ncol=ncol, fontsize=7.5,
-                       frameon=False)
+        axes[1].legend(handles=wrap_legend_labels(cols, 28), loc="upper center", bbox_to_anchor=(0.3, -0.32),
+                       ncol=ncol, fontsize=7.5, frameon=False)
     return fig
