@@ -234,10 +234,12 @@ def test_legend_wording_is_one():
 
 
 def test_every_chart_with_markers_uses_the_grammar():
-    """Charts that draw figures from the data carry the status legend (one wording everywhere)."""
+    """Charts that draw figures from the data carry the status legend (one wording everywhere; a
+    label wrapped onto two lines keeps its words)."""
     for fid in ("population-sources-by-country", "census-series", "diaspora-totals", "waves-timeline"):
         fig = rendered(fid).fig
-        texts = {t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()}
+        texts = {" ".join(t.get_text().split()) for ax in fig.axes for leg in [ax.get_legend()] if leg
+                 for t in leg.get_texts()}
         assert evidence.STATUS_LABEL["uncorroborated"] in texts, fid
         assert evidence.GRADE_LABEL["D"] in texts, fid
 
