@@ -439,11 +439,13 @@ def population_sources_by_country(d: pd.DataFrame):
     ax.set_title("How many Kazakhs? Current figures by host country and kind of source")
     from matplotlib.lines import Line2D
     kinds = sorted(d["kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
-    hs = evidence.kind_handles(kinds)
-    hs += evidence.legend_handles()
-    hs.append(Line2D([], [], color=style.GREY, lw=2, label="Printed range"))
-    hs.append(Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)"))
-    ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.075), ncol=3, fontsize=7.5,
+    grammar = evidence.legend_handles()
+    split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
+    marks = [Line2D([], [], color=style.GREY, lw=2, label="Printed range"),
+             Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)")]
+    # one group a column: a heading never stands at the foot of one column and its entries in the next
+    hs, ncol = evidence.legend_columns(evidence.kind_handles(kinds), grammar[:split] + marks, grammar[split:])
+    ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.1), ncol=ncol, fontsize=7.5,
               title="Kind of source", borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
     return fig
 
