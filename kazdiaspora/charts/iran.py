@@ -1085,18 +1085,20 @@ def return_cumulative(d: pd.DataFrame):
     ax_a.set_xlim(np.floor(float(cum["x"].min())) - 1, np.ceil(float(cum["x"].max())) + 1)
     ax_a.tick_params(labelbottom=False)
     shown = pd.concat([cum, arr])
-    handles = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
-                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
-    handles += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
-                Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
-                Line2D([], [], color=evidence.KIND_STYLE["official_statistics"][0], lw=2.2,
-                       label="B: reported period (start to end)"),
-                Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
-                      label="B: DERIVED difference (computed here)")]
+    marks = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+    marks += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
+              Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
+              Line2D([], [], color=evidence.KIND_STYLE["official_statistics"][0], lw=2.2,
+                     label="B: reported period (start to end)"),
+              Patch(fill=False, hatch=DERIVED_HATCH, edgecolor=style.OKABE_ITO["vermillion"],
+                    label="B: DERIVED difference (computed here)")]
+    grammar = evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
+                                      grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    # one group a column: the headings of the status and the reliability stay with their entries
+    handles, ncol = evidence.legend_columns(marks, grammar)
     if narrow:
         wrap_legend_labels(handles, 24)
-    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
+    ax_l.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=7.5, frameon=False, borderaxespad=0)
     fig.suptitle("The return of ethnic Kazakhs to Kazakhstan, 1991 to today", x=0.01, ha="left",
                  fontweight="bold", fontsize=10)
     return fig
@@ -1238,13 +1240,14 @@ def return_quotas_settlement(plotted: pd.DataFrame):
     ax_f.tick_params(labelbottom=False)
     ax_p.set_xlabel("Year")
     shown = qa[~qa["role"].isin(list(QUOTA_STYLE))]
-    handles = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    handles += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
-                Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
-    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
-                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
-    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
+    marks = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
+    marks += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+    marks += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
+              Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
+    grammar = evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
+                                      grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+    handles, ncol = evidence.legend_columns(marks, grammar)  # one group a column, headings with their entries
+    ax_l.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=7.5, frameon=False, borderaxespad=0,
                 handletextpad=0.4, columnspacing=1.2, labelspacing=0.3)
 
     # C: shares by region in one release
