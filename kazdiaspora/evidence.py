@@ -442,6 +442,11 @@ def kind_handles(kinds) -> list:
 def legend_handles(statuses=("corroborated", "disputed", "uncorroborated"), grades=GRADES,
                    with_error: bool = False):
     """Legend entries for fill (status) and shade (grade), the same wording in every figure."""
+    return status_handles(statuses, with_error) + grade_handles(grades)
+
+
+def status_handles(statuses=("corroborated", "disputed", "uncorroborated"), with_error: bool = False):
+    """The status half of :func:`legend_handles`: its heading and one entry per status."""
     from matplotlib.lines import Line2D
 
     from . import style
@@ -455,7 +460,16 @@ def legend_handles(statuses=("corroborated", "disputed", "uncorroborated"), grad
     if with_error:
         hs.append(Line2D([], [], marker="x", color=style.GREY, linestyle="none", markersize=6,
                          label="Cross: probable error, shown as such"))
-    hs.append(Line2D([], [], label="Reliability of the source (shade):", linestyle="none"))
+    return hs
+
+
+def grade_handles(grades=GRADES):
+    """The reliability half of :func:`legend_handles`: its heading and one entry per grade."""
+    from matplotlib.lines import Line2D
+
+    from . import style
+
+    hs = [Line2D([], [], label="Reliability of the source (shade):", linestyle="none")]
     for g in grades:
         hs.append(Line2D([], [], label=GRADE_LABEL[g], marker="s", markersize=7, linestyle="none",
                          markerfacecolor=shade(style.GREY, g), markeredgecolor=shade(style.GREY, "B")))

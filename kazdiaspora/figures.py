@@ -165,13 +165,11 @@ def render(fig_id: str) -> Rendered:
         keys = source_keys(data, spec.extra_sources)
         line = source_line(spec, keys)
         key = drawn_key(spec, data, line, reads) if reads is not None else None
-        data.attrs.clear()  # what the drawing was given besides its rows is in the key, not in the CSV
-        data = evidence.annotate(data, id_col=_id_column(data))
-        evidence.check_plotted(data)
+        r = _described(spec, data, keys, line, reads=reads, key=key)
         style.add_source_line(fig, line)
         fig.set_facecolor("white")
-    return Rendered(spec, fig, data, keys, _text(spec.caption, data), _text(spec.alt, data), line, reads,
-                    key=key)
+    r.fig = fig
+    return r
 
 
 # ----------------------------------------------------------------------------- not drawing twice

@@ -439,12 +439,11 @@ def population_sources_by_country(d: pd.DataFrame):
     ax.set_title("How many Kazakhs? Current figures by host country and kind of source")
     from matplotlib.lines import Line2D
     kinds = sorted(d["kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
-    grammar = evidence.legend_handles()
-    split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
     marks = [Line2D([], [], color=style.GREY, lw=2, label="Printed range"),
              Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)")]
     # one group a column: a heading never stands at the foot of one column and its entries in the next
-    hs, ncol = evidence.legend_columns(evidence.kind_handles(kinds), grammar[:split] + marks, grammar[split:])
+    hs, ncol = evidence.legend_columns(evidence.kind_handles(kinds), evidence.status_handles() + marks,
+                                       evidence.grade_handles())
     ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.1), ncol=ncol, fontsize=7.5,
               title="Kind of source", borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
     return fig
@@ -955,7 +954,7 @@ def diaspora_totals(d: pd.DataFrame):
     from matplotlib.ticker import FuncFormatter
 
     n = len(d)
-    fig, ax = style.new_figure(0.24 * n + 1.3 + 1.3, layout="constrained")  # + the key's rows under the plot
+    fig, ax = style.new_figure(0.24 * n + 1.3 + 1.3, layout="constrained")  # the second 1.3 in: the key under the plot
     for i, r in d.iterrows():
         ax.axhline(i, color=style.LIGHT_GREY, lw=0.5, zorder=0)
         hotspots.row(ax, hotspots.key(r))
@@ -987,11 +986,9 @@ def diaspora_totals(d: pd.DataFrame):
     hs = evidence.kind_handles(kinds)
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
-    grammar = evidence.legend_handles()
-    split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
     # under the axis: standing on the plot, the key hid half of its figures
-    cols, ncol = evidence.legend_columns([Line2D([], [], ls="", label="Kind of source:"), *hs], grammar[:split],
-                                         grammar[split:])
+    cols, ncol = evidence.legend_columns([Line2D([], [], ls="", label="Kind of source:"), *hs],
+                                         evidence.status_handles(), evidence.grade_handles())
     ax.legend(handles=wrap_legend_labels(cols, 28), loc="upper center", bbox_to_anchor=(0.3, -0.1), ncol=ncol,
               fontsize=7.5, frameon=False)
     return fig
@@ -1124,21 +1121,17 @@ def diaspora_shares(d: pd.DataFrame):
     fig.suptitle("Shares: printed by sources and derived from the data", fontsize=10, fontweight="bold", x=0.02,
                  ha="left")
     kinds = sorted(d.loc[~d["derived"], "kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
-    hs = evidence.kind_handles(kinds) + [
-        *evidence.legend_handles(),
-        Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
-               label="Derived (computed here)")]
+    derived = Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
+                     label="Derived (computed here)")
     if style.edition().paper:  # a journal's figure: the key under both panels, none of the data covered
+        hs = evidence.kind_handles(kinds) + [*evidence.legend_handles(), derived]
         if narrow_column():
             wrap_legend_labels(hs, 30)
         fig.legend(handles=hs, loc="outside lower center", ncols=2 if narrow_column() else 3, fontsize=7.5,
                    frameon=False)
     else:  # the key under the lower panel's axis (it used to stand on that panel, over its title and data)
-        grammar = evidence.legend_handles()
-        split = next(i for i, h in enumerate(grammar) if h.get_label().startswith("Reliability"))
-        derived = hs[-1]
-        cols, ncol = evidence.legend_columns(evidence.kind_handles(kinds) + [derived], grammar[:split],
-                                             grammar[split:])
+        cols, ncol = evidence.legend_columns(evidence.kind_handles(kinds) + [derived], evidence.status_handles(),
+                                             evidence.grade_handles())
         axes[1].legend(handles=wrap_legend_labels(cols, 28), loc="upper center", bbox_to_anchor=(0.3, -0.32),
                        ncol=ncol, fontsize=7.5, frameon=False)
     return fig
