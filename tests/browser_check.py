@@ -149,6 +149,15 @@ def list_pages(root: Path) -> list[Path]:
     return out
 
 
+def is_redirect(page: Path) -> bool:
+    """A page that only sends the reader on (Jupyter Book's root index.html: a meta refresh).
+
+    The browser checks do not open it: the refresh may navigate while the page is being probed.
+    The static check still follows its target, and the page it leads to is checked itself.
+    """
+    return bool(re.search(r"<meta[^>]+http-equiv=[\"']?refresh", Path(page).read_text(encoding="utf-8"), re.I))
+
+
 def generic_alt(alt: str | None, src: str | None = None, figure: bool = True) -> str | None:
     """Why an alt text is not acceptable, or None if it is fine.
 
@@ -537,6 +546,8 @@ def check_browser(root: Path, screenshots: Path | None, pages: list[Path] | None
         for page in pages:
             t0 = time.monotonic()
             rel = page.relative_to(root).as_posix()
+            if is_redirect(page):
+                continue
             shots: list[Path] = []
             b.goto(session, page.as_uri())
             probe = b.evaluate(session, PAGE_PROBE, timeout=30)
@@ -683,8 +694,8 @@ def check_reading(root: Path, pages: list[Path] | None = None, browser: Browser 
                                                       "deviceScaleFactor": 2, "mobile": True}, session)
         for page in pages:
             rel = page.relative_to(root).as_posix()
-            if re.search(r"<meta[^>]+http-equiv=[\"']?refresh", page.read_text(encoding="utf-8"), re.I):
-                continue  # a redirect (index.html): the page it leads to is checked itself
+            if is_redirect(page):
+                continue
             b.goto(session, page.as_uri())
             r = b.evaluate(session, READING_PROBE, timeout=120)
             if r["scrollWidth"] > r["vw"] + 1:
