@@ -119,6 +119,38 @@ def covered_by_legends(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
+def labels_over_marks(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
+    """``(label's row id, mark's row id)`` for every label that lies on the marker of another row
+    (a label over a neighbour's marker makes the reader take one figure for the other); empty when
+    none does. Labels are the texts tagged with a row (not their leader lines); marks are the
+    markers of tagged lines and scatter points."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    labels, marks = [], []
+    for a in _all_artists(fig):
+        if not a.get_visible():
+            continue
+        ids = getattr(a, _ATTR)
+        if isinstance(a, Text):
+            if a.get_text().strip():
+                labels.extend((rid, b) for rid, b in (zip(ids, _element_boxes(a, renderer)) if not isinstance(ids, str)
+                                                      else [(ids, _artist_box(a, renderer))]) if rid and b)
+        elif (isinstance(a, Line2D) and a.get_marker() not in (None, "None", "", " ")) or isinstance(a, PathCollection):
+            boxes = _element_boxes(a, renderer)
+            labels_ids = [ids] * len(boxes) if isinstance(ids, str) else ids
+            marks.extend((rid, b) for rid, b in zip(labels_ids, boxes) if rid and b)
+    out = []
+    for lid, (a0, b0, a1, b1) in labels:
+        for mid, (x0, y0, x1, y1) in marks:
+            if mid != lid and min(a1, x1) - max(a0, x0) > tol_px and min(b1, y1) - max(b0, y0) > tol_px:
+                out.append((lid, mid))
+    return sorted(set(out))
+
+
 def _element_boxes(artist, renderer) -> list[tuple[float, float, float, float]]:
     """Display-space boxes (x0, y0, x1, y1) of each element of ``artist``."""
     from matplotlib.collections import Collection, PathCollection

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bib, figures, paths, style
+from . import bib, figures, hotspots, paths, style
 
 WIDTHS_MM = {"single": 89.0, "double": 183.0}
 MAX_HEIGHT_MM = 170.0
@@ -977,6 +977,11 @@ def fit(fig_id: str, width: str | float = "single", grayscale: bool = False, tri
                 plt.close(pf.fig)
                 raise DoesNotFit(f"{len(overlaps)} pair(s) of labels overlap at this width, "
                                  f"e.g. \u201c{overlaps[0][0]}\u201d and \u201c{overlaps[0][1]}\u201d")
+            on_marks = hotspots.labels_over_marks(pf.fig)
+            if on_marks:
+                plt.close(pf.fig)
+                raise DoesNotFit(f"{len(on_marks)} label(s) lie on another figure's marker at this width, "
+                                 f"e.g. the label of {on_marks[0][0]} on the marker of {on_marks[0][1]}")
             return pf, boxes
         problem = f"the layout needs {wide / MM:.0f} mm"
         plt.close(pf.fig)

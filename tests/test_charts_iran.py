@@ -137,6 +137,32 @@ def test_dodge_and_spread():
     assert min(lo) >= 0.0 and abs(lo[1] - lo[0]) >= 2.0 - 1e-6
 
 
+def _cross(p0, p1, q0, q1) -> bool:
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return side(p0, p1, q0) * side(p0, p1, q1) < 0 and side(q0, q1, p0) * side(q0, q1, p1) < 0
+
+
+@pytest.mark.parametrize("xs", [[2010, 2010.5, 2015, 2016, 2025], [2025, 2015, 2010, 2016, 2010.5],
+                                [2000, 2024, 2001, 2023]])
+def test_equal_figures_take_slots_their_leaders_reach_without_crossing(xs):
+    """Figures of one value: the one nearest the label column is labelled level with its own marker
+    (on the Iran chart a 2010 figure's label stood level with, and just right of, the 2025 figure's
+    marker), and no two leaders cross."""
+    vals = [5000.0] * len(xs)
+    slots = ch.spread_1d(vals, 1000.0)
+    out = ch.slots_for_leaders(vals, xs, slots)
+    assert sorted(out) == sorted(slots)  # the same slots, given out again
+    nearest = max(range(len(xs)), key=lambda i: xs[i])
+    assert abs(out[nearest] - 5000) == min(abs(s - 5000) for s in slots)
+    column = 2030.0
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            assert not _cross((xs[i], 5000), (column, out[i]), (xs[j], 5000), (column, out[j])), (xs, out)
+    # figures of different values keep their own slots
+    assert ch.slots_for_leaders([1.0, 2.0], [0, 5], [0.5, 2.5]) == [0.5, 2.5]
+
+
 def test_levels_and_gaps():
     assert ch.alternate_levels([0, 1, 20], 5, n_levels=2) == [0, 1, 0]
     x, y = ch.break_gaps([1.0, 1.5, 5.0], [1.0, 2.0, 3.0], 1.0)

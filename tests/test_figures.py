@@ -367,6 +367,41 @@ def test_no_key_of_a_book_figure_hides_its_data(fid):
     assert hotspots.covered_by_legends(rendered(fid).fig) == [], f"{fid}: a key covers plotted rows"
 
 
+@pytest.mark.parametrize("fid", sorted(figures.load_all()))
+def test_no_label_of_a_book_figure_lies_on_another_figures_mark(fid):
+    """No figure's label stands on the marker of another figure (kazdiaspora.hotspots.labels_over_marks):
+    the reader would take one number for the other. On the Iran returnees chart the label of the
+    1991-1999 total began on the 1991-2000 total's diamond."""
+    from conftest import rendered
+
+    from kazdiaspora import hotspots
+
+    assert hotspots.labels_over_marks(rendered(fid).fig) == [], f"{fid}: a label lies on another row's marker"
+
+
+def test_a_label_on_a_neighbours_marker_is_found():
+    """The check above finds a label drawn over the next row's marker, and not its own."""
+    from kazdiaspora import hotspots
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    for rid, x in (("a", 2), ("b", 6)):
+        hotspots.tag(ax.plot(x, 5, marker="D", ms=7)[0], rid)
+    try:
+        hotspots.tag(ax.annotate("a: 4,800", xy=(2, 5), xytext=(2.4, 6), fontsize=8), "a")
+        assert hotspots.labels_over_marks(fig) == []  # over its own marker at most
+        far = hotspots.tag(ax.annotate("a: 4,800 persons", xy=(2, 5), xytext=(4.5, 5), fontsize=8), "a")
+        assert hotspots.labels_over_marks(fig) == [("a", "b")]
+        far.set_visible(False)
+        sc = ax.scatter([8], [2], s=60)
+        hotspots.tag(sc, ["c"])
+        hotspots.tag(ax.text(7.6, 1.8, "b", fontsize=9), "b")
+        assert hotspots.labels_over_marks(fig) == [("b", "c")]
+    finally:
+        plt.close(fig)
+
+
 def test_a_key_over_the_data_is_found():
     """The check above finds a legend placed over the marks it explains."""
     from kazdiaspora import hotspots

@@ -177,6 +177,34 @@ def spread_1d(values, min_gap: float, lo: float | None = None, hi: float | None 
     return out
 
 
+def slots_for_leaders(values, xs, slots) -> list[float]:
+    """Give the label slots of figures with the same value (``slots``, from :func:`spread_1d`, in
+    input order) to those figures so that their leader lines neither cross nor run through another
+    figure's marker: the figure nearest the label column (largest ``x``) takes the slot nearest its
+    value, and the farther a figure stands from the column, the farther its slot, above or below.
+    (Otherwise a label could stand level with, and just right of, another figure's marker, and be
+    read as its label.) Figures with a value of their own keep their slots. Returns slots in input
+    order. Deterministic."""
+    vals, xs, out = list(map(float, values)), list(map(float, xs)), list(map(float, slots))
+    for v in sorted(set(vals)):
+        idx = [i for i, w in enumerate(vals) if w == v]
+        if len(idx) < 2:
+            continue
+        near = sorted((out[i] for i in idx), key=lambda s: (abs(s - v), s))  # slots, nearest first
+        above = sorted(s for s in near[1:] if s >= v)
+        below = sorted((s for s in near[1:] if s < v), reverse=True)
+        rows = sorted(idx, key=lambda i: (-xs[i], i))  # nearest the column first
+        out[rows[0]] = near[0]
+        # the rest alternate outwards: the nearer a figure to the column, the nearer its slot
+        rest, k_a, k_b = rows[1:], 0, 0
+        for i in rest:
+            if k_a < len(above) and (k_b >= len(below) or abs(above[k_a] - v) <= abs(below[k_b] - v)):
+                out[i], k_a = above[k_a], k_a + 1
+            else:
+                out[i], k_b = below[k_b], k_b + 1
+    return out
+
+
 def alternate_levels(xs, min_gap: float, n_levels: int = 3) -> list[int]:
     """A label level per point (in input order) such that two labels on one level are at least
     ``min_gap`` apart in x where possible; the least recently used level otherwise."""
@@ -444,7 +472,8 @@ def iran_community(d: pd.DataFrame):
     right = pers[pers["x"] >= cut]
     left = pers[pers["x"] < cut]
     label_x = x_last + 2
-    ys = spread_1d(right["value"].tolist(), top * 0.118, lo=top * 0.05, hi=top * 0.95)
+    ys = slots_for_leaders(right["value"], right["x"],
+                           spread_1d(right["value"].tolist(), top * 0.118, lo=top * 0.05, hi=top * 0.95))
 
     def text_of(r):
         t = f"{fmt_num(r.value)}{'+' if r.bound == 'lower' else ''}"
@@ -682,6 +711,8 @@ def iran_returnees(d: pd.DataFrame):
         xmid = (float(ret["x0"].min()) + b1) / 2
         for _, g in sub.groupby((sub["x"] // 4).astype(int)):
             ly = spread_1d(np.log10(g["value"]).tolist(), 0.27)
+            # the labels of a group start beyond all its markers, so that none lies on a neighbour's
+            gx0, gx1 = float(g["x"].min()), float(g["x"].max())
             for r, l in zip(g.itertuples(), ly):
                 dest = _destination(r.geography)
                 txt = (f"{fmt_num(r.value)} \u00b7 {r.period}" + (f" \u00b7 {dest}" if dest else "")
@@ -693,7 +724,7 @@ def iran_returnees(d: pd.DataFrame):
                     txt, chars = f"{fmt_num(r.value)} ({letter})", 40
                 else:  # a label alone in its years has room to break onto two lines (and keeps clear of the far side)
                     chars = 52 if len(g) > 1 else 30
-                hotspots.tag(ax.annotate(textwrap.fill(txt, chars), xy=(r.x, r.value), xytext=(r.x + (-1.1 if left else 1.1), 10 ** l),
+                hotspots.tag(ax.annotate(textwrap.fill(txt, chars), xy=(r.x, r.value), xytext=(gx0 - 1.1 if left else gx1 + 1.1, 10 ** l),
                             fontsize=7.5, va="center", ha="right" if left else "left",
                             arrowprops=dict(arrowstyle="-", color=style.GREY, lw=0.4, shrinkA=0, shrinkB=3)
                             ), r.id).set_in_layout(False)
