@@ -413,7 +413,7 @@ def error_mark(ax, x, y, size: float = 6.5, zorder: float = 3, **kw):
 def legend_columns(*groups) -> tuple[list, int]:
     """Legend entries laid out one group a column (a legend fills its columns top to bottom):
     ``(handles, ncol)`` for ``legend(handles=..., ncol=...)``, each group padded with blank entries
-    to the length of the longest, so that a heading ("Status of the figure:") never stands in one
+    to the length of the longest, so that a heading (:data:`STATUS_HEADING`) never stands in one
     column and its entries in the next."""
     from matplotlib.lines import Line2D
 
@@ -425,13 +425,29 @@ def legend_columns(*groups) -> tuple[list, int]:
     return out, len(groups)
 
 
-def kind_handles(kinds) -> list:
-    """Legend entries for shape and hue (the kind of figure), the same in every figure."""
+#: The headings of the three parts of every key, worded as Methods explains the marks.
+KIND_HEADING = "Kind of figure (shape and colour):"
+STATUS_HEADING = "Status of the figure (fill):"
+GRADE_HEADING = "Reliability of the source (shade):"
+#: The heading of a chart's own marks (lines, bands, arrows), after the three parts of the grammar.
+OTHER_HEADING = "Other marks:"
+
+
+def heading(text: str):
+    """A key's section heading: an entry with no mark."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], label=text, linestyle="none")
+
+
+def kind_handles(kinds, with_heading: bool = True) -> list:
+    """Legend entries for shape and hue (the kind of figure), the same in every figure, under
+    :data:`KIND_HEADING`."""
     from matplotlib.lines import Line2D
 
     from . import style
 
-    hs = []
+    hs = [heading(KIND_HEADING)] if with_heading else []
     for k in kinds:
         c, m = KIND_STYLE[k]
         hs.append(Line2D([], [], ls="", marker=m, ms=7 if m != "*" else 9, mfc=c, mec="black", mew=0.4,
@@ -451,7 +467,7 @@ def status_handles(statuses=("corroborated", "disputed", "uncorroborated"), with
 
     from . import style
 
-    hs = [Line2D([], [], label="Status of the figure:", linestyle="none")]
+    hs = [heading(STATUS_HEADING)]
     for s in statuses:
         hs.append(Line2D([], [], label=STATUS_LABEL[s], **mark("census", "A", s, 6)))
         hs[-1].set_markeredgecolor(style.GREY)
@@ -469,7 +485,7 @@ def grade_handles(grades=GRADES):
 
     from . import style
 
-    hs = [Line2D([], [], label="Reliability of the source (shade):", linestyle="none")]
+    hs = [heading(GRADE_HEADING)]
     for g in grades:
         hs.append(Line2D([], [], label=GRADE_LABEL[g], marker="s", markersize=7, linestyle="none",
                          markerfacecolor=shade(style.GREY, g), markeredgecolor=shade(style.GREY, "B")))

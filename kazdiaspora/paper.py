@@ -685,7 +685,7 @@ class Category:
     """One legend entry as a reader tells it apart: its colour and its non-colour cues.
 
     ``group``: the key the entry belongs to (a legend, or a titled section of one such as
-    "Status of the figure:"); only entries of one key are compared with each other."""
+    "Status of the figure (fill):"); only entries of one key are compared with each other."""
     label: str
     colour: tuple
     cues: tuple

@@ -402,6 +402,58 @@ def test_a_label_on_a_neighbours_marker_is_found():
         plt.close(fig)
 
 
+def key_groups_out_of_place(fig) -> list[str]:
+    """What is wrong with the keys of ``fig`` as the book's grammar reads them: an entry for a kind,
+    a status or a grade whose heading is missing, or stands in another column or below it."""
+    from matplotlib.legend import Legend
+
+    from kazdiaspora import evidence, style
+
+    groups = {evidence.KIND_HEADING: set(style.KIND_LABEL.values()),
+              evidence.STATUS_HEADING: set(evidence.STATUS_LABEL.values()),
+              evidence.GRADE_HEADING: set(evidence.GRADE_LABEL.values())}
+    fig.draw_without_rendering()
+    r = fig.canvas.get_renderer()
+    out = []
+    for lg in fig.findobj(Legend):
+        where = {" ".join(t.get_text().split()): t.get_window_extent(r) for t in lg.get_texts()}
+        for head, labels in groups.items():
+            for lab in sorted(labels & set(where)):
+                h = where.get(head)
+                if h is None:
+                    out.append(f"{lab!r}: no heading {head!r} in its key")
+                elif abs(where[lab].x0 - h.x0) > 1 or where[lab].y1 > h.y0 + 1:
+                    out.append(f"{lab!r}: not under {head!r} in the same column")
+    return out
+
+
+@pytest.mark.parametrize("fid", sorted(figures.load_all()))
+def test_every_key_names_the_grammar_the_same_way(fid):
+    """The same mark means the same thing in every figure, and every key says so in the same words:
+    each entry for a kind of figure, a status or a grade stands under its heading, in its column.
+    (The waves timeline split the reliability heading from its entries and had no heading for the
+    kinds; other keys called the kinds "Kind of source" or "Kind of count".)"""
+    from conftest import rendered
+
+    assert key_groups_out_of_place(rendered(fid).fig) == []
+
+
+def test_a_key_split_from_its_heading_is_found():
+    from kazdiaspora import evidence
+
+    fig, ax = plt.subplots(figsize=(6, 2))
+    try:
+        hs = evidence.status_handles() + evidence.grade_handles()
+        ax.legend(handles=hs, ncol=1)
+        assert key_groups_out_of_place(fig) == []
+        ax.legend(handles=hs, ncol=2)  # the column break falls inside the status group
+        assert any("not under" in p for p in key_groups_out_of_place(fig))
+        ax.legend(handles=evidence.kind_handles(["census"], with_heading=False))
+        assert key_groups_out_of_place(fig) == ["'Census': no heading 'Kind of figure (shape and colour):' in its key"]
+    finally:
+        plt.close(fig)
+
+
 def test_a_key_over_the_data_is_found():
     """The check above finds a legend placed over the marks it explains."""
     from kazdiaspora import hotspots
@@ -417,3 +469,12 @@ def test_a_key_over_the_data_is_found():
         assert ("b", "figures") in hotspots.covered_by_legends(fig)
     finally:
         plt.close(fig)
+
+
+def test_methods_names_the_keys_headings_as_the_charts_do():
+    """Methods tells the reader what each heading of a chart's key means, in the charts' words."""
+    from kazdiaspora import evidence, paths
+
+    text = " ".join((paths.ROOT / "book" / "methods.md").read_text(encoding="utf-8").split())
+    for h in (evidence.KIND_HEADING, evidence.STATUS_HEADING, evidence.GRADE_HEADING, evidence.OTHER_HEADING):
+        assert f"*{h.rstrip(':')}*" in text, h

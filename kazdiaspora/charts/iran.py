@@ -417,8 +417,8 @@ def iran_community(d: pd.DataFrame):
     narrow = narrow_column()
     key_items: list[str] = []
     wide_chars = 64 if narrow else 110
-    fig, axes = style.new_figure(10.8 if narrow else 9.0, nrows=4, ncols=2, layout="constrained",
-                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.6, 3.3] if narrow else [3.2, 0.75, 2.2, 1.7],
+    fig, axes = style.new_figure(10.8 if narrow else 9.3, nrows=4, ncols=2, layout="constrained",
+                                 gridspec_kw=dict(height_ratios=[3.2, 0.75, 2.6, 3.3] if narrow else [3.2, 0.75, 2.2, 1.9],
                                                   width_ratios=[5.0, 3.0 if narrow else 1.35]))
     ax_p, ax_u = axes[0]
     ax_f, ax_fu = axes[1]
@@ -570,14 +570,17 @@ def iran_community(d: pd.DataFrame):
     for a in (ax_p, ax_f):
         a.tick_params(labelbottom=False)
 
-    handles = evidence.kind_handles(sorted(pop["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, pop["status"]),
-                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
-    handles.append(Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"))
-    handles.append(Line2D([], [], ls="none", marker="$↑$", ms=7, color=style.GREY, label="↑: lower bound (‘more than’)"))
+    # two columns, each heading with its entries: kind and status; reliability and this chart's own marks
+    handles, ncol = evidence.legend_columns(
+        evidence.kind_handles(sorted(pop["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+        + evidence.status_handles(_present(evidence.STATUS_LABEL, pop["status"])),
+        evidence.grade_handles(_present(evidence.GRADES, [evidence.grade_of(k) for k in pop["source_key"]]))
+        + [evidence.heading(evidence.OTHER_HEADING),
+           Line2D([], [], color=style.GREY, lw=1.4, alpha=0.7, label="line: period the figure covers"),
+           Line2D([], [], ls="none", marker="$↑$", ms=7, color=style.GREY, label="↑: lower bound (‘more than’)")])
     if narrow:
         wrap_legend_labels(handles, 24)
-    ax_l.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=2,
+    ax_l.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7.5, ncol=ncol,
                 frameon=False, handletextpad=0.3, borderaxespad=0.0, labelspacing=0.3, columnspacing=1.2)
     notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
     notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()),
@@ -686,7 +689,7 @@ def iran_returnees(d: pd.DataFrame):
     wide_chars = 64 if narrow else 110
     key_items: list[str] = []  # one column: the labels in full, under the legend
     fig, (ax_p, ax_f, ax_l) = style.new_figure(7.6 if narrow else 6.3, nrows=3, layout="constrained",
-                                               gridspec_kw=dict(height_ratios=[1.25, 1, 1.45 if narrow else 0.72]))
+                                               gridspec_kw=dict(height_ratios=[1.25, 1, 1.6 if narrow else 0.86]))
     ax_f.sharex(ax_p)
     ax_p.tick_params(labelbottom=False)
     ax_l.axis("off")
@@ -737,14 +740,16 @@ def iran_returnees(d: pd.DataFrame):
     if len(excluded):
         ax_p.text(0.0, -0.08, textwrap.fill(_excluded_note(excluded, "implausible, flagged in the data"), wide_chars),
                   transform=ax_p.transAxes, fontsize=7.5, va="top", color=style.GREY)
-    handles = evidence.kind_handles(sorted(ret["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, ret["status"]),
-                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
-    handles.append(Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"))
-    handles.append(Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published"))
+    handles, ncol = evidence.legend_columns(  # two columns, each heading with its entries
+        evidence.kind_handles(sorted(ret["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+        + evidence.status_handles(_present(evidence.STATUS_LABEL, ret["status"])),
+        evidence.grade_handles(_present(evidence.GRADES, [evidence.grade_of(k) for k in ret["source_key"]]))
+        + [evidence.heading(evidence.OTHER_HEADING),
+           Line2D([], [], color=style.GREY, lw=2, label="line: total over the period since 1991"),
+           Patch(color=style.LIGHT_GREY, alpha=0.55, label="no Iran-specific total published")])
     if narrow:
         wrap_legend_labels(handles, 24)
-    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0)
+    ax_l.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=7.5, frameon=False, borderaxespad=0)
     notes = ([textwrap.fill("Labels: " + "; ".join(key_items), wide_chars)] if key_items else [])
     notes.append(textwrap.fill("Sources: " + "; ".join(f"[{n}] {source_label(k, 60)}" for k, n in src_no.items()), wide_chars))
     ax_l.text(0.0, 0.0, "\n".join(notes), transform=ax_l.transAxes, fontsize=7.5, va="bottom", ha="left")
@@ -906,7 +911,7 @@ def return_origin_shares(plotted: pd.DataFrame):
     ncol = 2 if narrow else 3
     nrow = -(-len(ORIGINS) // ncol)
     fig = plt.figure(figsize=style.figsize(9.6 if narrow else 7.6), layout="constrained")
-    gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [1.25 if narrow else 0.78])
+    gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [1.45 if narrow else 0.95])
     axes = []
     for i, o in enumerate(ORIGINS):
         axes.append(fig.add_subplot(gs[i // ncol, i % ncol], sharex=axes[0] if axes else None))
@@ -960,15 +965,17 @@ def return_origin_shares(plotted: pd.DataFrame):
         ax_l.text(0.0, 0.0, "\n".join(textwrap.fill(n, 64 if narrow else 105) for n in notes), transform=ax_l.transAxes,
                   fontsize=7.5, va="bottom", ha="left", color=style.GREY)
     shown = d[~d["misreported"]]
-    handles = [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
-    handles.append(Line2D([], [], color=style.GREY, marker="x", ls="none",
-                          label="cross: probable error (a period share given as since 1991)"))
-    handles += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    handles += evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),
-                                       grades=_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
-    if narrow:
-        wrap_legend_labels(handles, 24)
-    ax_l.legend(handles=handles, loc="upper left", ncol=2, fontsize=7.5, frameon=False, borderaxespad=0,
+    handles, ncol = evidence.legend_columns(  # two columns, each heading with its entries
+        evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+        + evidence.status_handles(_present(evidence.STATUS_LABEL, shown["status"])),
+        evidence.grade_handles(_present(evidence.GRADES, [evidence.grade_of(k) for k in shown["source_key"]]))
+        + [evidence.heading(evidence.OTHER_HEADING)]
+        + [Line2D([], [], color=style.GREY, lw=0.9, ls=ls, label=lab) for ls, lab in series_style.values()]
+        + [Line2D([], [], color=style.GREY, marker="x", ls="none",
+                  label="cross: probable error (a period share given as since 1991)")])
+    # wrapped in the book too: at full length the key was wider than the panels and squeezed them
+    wrap_legend_labels(handles, 24 if narrow else 40)
+    ax_l.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=7.5, frameon=False, borderaxespad=0,
                 labelspacing=0.3, handletextpad=0.4)
     fig.suptitle("Where returnees came from: two kinds of share", x=0.01, ha="left", fontweight="bold", fontsize=10)
     return fig
@@ -1117,7 +1124,8 @@ def return_cumulative(d: pd.DataFrame):
     ax_a.tick_params(labelbottom=False)
     shown = pd.concat([cum, arr])
     marks = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
-    marks += [Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
+    marks += [evidence.heading(evidence.OTHER_HEADING),
+              Line2D([], [], color=style.GREY, lw=0.8, label="line: official statistics in date order"),
               Line2D([], [], ls="none", marker="$\u2191$", color=style.GREY, ms=7, label="lower bound"),
               Line2D([], [], color=evidence.KIND_STYLE["official_statistics"][0], lw=2.2,
                      label="B: reported period (start to end)"),
@@ -1271,8 +1279,9 @@ def return_quotas_settlement(plotted: pd.DataFrame):
     ax_f.tick_params(labelbottom=False)
     ax_p.set_xlabel("Year")
     shown = qa[~qa["role"].isin(list(QUOTA_STYLE))]
-    marks = [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
-    marks += evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+    marks = evidence.kind_handles(sorted(shown["kind"].unique(), key=list(evidence.KIND_STYLE).index))
+    marks += [evidence.heading(evidence.OTHER_HEADING)]
+    marks += [Line2D([], [], color=c, marker="_", ms=ms, mew=2.5, ls="none", label=r) for r, (c, ms) in QUOTA_STYLE.items()]
     marks += [Line2D([], [], ls="none", marker="o", ms=6.5, mfc=style.GREY, mec=style.GREY, label="large mark: a whole year"),
               Line2D([], [], ls="none", marker="o", ms=4.5, mfc=style.GREY, mec=style.GREY, label="small mark: part of the year")]
     grammar = evidence.legend_handles(statuses=_present(evidence.STATUS_LABEL, shown["status"]),

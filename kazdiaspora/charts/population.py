@@ -442,10 +442,11 @@ def population_sources_by_country(d: pd.DataFrame):
     marks = [Line2D([], [], color=style.GREY, lw=2, label="Printed range"),
              Line2D([], [], ls="", marker="x", ms=6, color="black", label="Not ethnic Kazakhs (birthplace/citizenship)")]
     # one group a column: a heading never stands at the foot of one column and its entries in the next
-    hs, ncol = evidence.legend_columns(evidence.kind_handles(kinds), evidence.status_handles() + marks,
+    hs, ncol = evidence.legend_columns(evidence.kind_handles(kinds),
+                                       evidence.status_handles() + [evidence.heading(evidence.OTHER_HEADING), *marks],
                                        evidence.grade_handles())
     ax.legend(handles=hs, loc="upper center", bbox_to_anchor=(0.42, -0.1), ncol=ncol, fontsize=7.5,
-              title="Kind of source", borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
+              borderaxespad=0, columnspacing=1.0, handletextpad=0.4)
     return fig
 
 
@@ -547,10 +548,10 @@ def census_series(d: pd.DataFrame):
     fig.suptitle("Census and official counts of Kazakhs, by country", fontsize=10, fontweight="bold", x=0.02, ha="left")
     kinds = sorted(d["kind"].unique(), key=lambda k: list(evidence.KIND_STYLE).index(k))
     from matplotlib.lines import Line2D
-    hs = evidence.kind_handles(kinds) + [Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")] \
-        + evidence.legend_handles()
+    hs = evidence.kind_handles(kinds) + evidence.legend_handles() \
+        + [evidence.heading(evidence.OTHER_HEADING), Line2D([], [], color=style.GREY, lw=0.9, label="Census counts joined")]
     legend_ax = axes[len(isos)] if len(isos) < len(axes) else axes[0]
-    legend_ax.legend(handles=hs, loc="center", fontsize=7.5, title="Kind of count")
+    legend_ax.legend(handles=hs, loc="center", fontsize=7.5)
     return fig
 
 
@@ -987,7 +988,7 @@ def diaspora_totals(d: pd.DataFrame):
     hs.append(Line2D([], [], ls="", marker=DERIVED_STYLE[1], ms=8, mfc="white", mec="black", mew=1.4,
                      label="Derived sum (computed here)"))
     # under the axis: standing on the plot, the key hid half of its figures
-    cols, ncol = evidence.legend_columns([Line2D([], [], ls="", label="Kind of source:"), *hs],
+    cols, ncol = evidence.legend_columns(hs,
                                          evidence.status_handles(), evidence.grade_handles())
     ax.legend(handles=wrap_legend_labels(cols, 28), loc="upper center", bbox_to_anchor=(0.3, -0.1), ncol=ncol,
               fontsize=7.5, frameon=False)

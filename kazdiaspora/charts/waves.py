@@ -211,15 +211,17 @@ def waves_timeline(d: pd.DataFrame):
     ax2.set_xticks([1e2, 1e4, 1e6], ["100", "10 k", "1 m"], fontsize=7.5)  # "10,000" ran into "1 million"
     ax2.set_xlabel("People who moved (log scale;\nk thousand, m million)", fontsize=8.5)
     ax2.set_title("How many, by source", loc="left", fontsize=9)
-    handles = [Line2D([], [], marker=evidence.KIND_STYLE[k][1], color=evidence.KIND_STYLE[k][0], ls="none", ms=5,
-                      label=style.KIND_LABEL[k]) for k in sorted(set(kinds))]
-    handles += [Line2D([], [], color=style.GREY, lw=1.6, label="printed range")]
-    handles += evidence.legend_handles()
     from matplotlib.patches import Patch
-    handles += [Patch(facecolor="#bbbbbb", edgecolor="white", label="bar: out of Kazakh lands"),
-                Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////", label="return"),
-                Patch(facecolor="#bbbbbb", edgecolor="white", hatch="....", label="onward")]
-    lax.legend(handles=handles, loc="center", ncol=3, fontsize=7.5, frameon=False, borderaxespad=0.0)
+    # one group a column (a heading never at the foot of one column with its entries in the next)
+    handles, ncol = evidence.legend_columns(
+        evidence.kind_handles(sorted(set(kinds), key=list(evidence.KIND_STYLE).index))
+        + [evidence.heading(evidence.OTHER_HEADING),
+           Line2D([], [], color=style.GREY, lw=1.6, label="printed range"),
+           Patch(facecolor="#bbbbbb", edgecolor="white", label="bar: out of Kazakh lands"),
+           Patch(facecolor="#bbbbbb", edgecolor="white", hatch="////", label="bar: return"),
+           Patch(facecolor="#bbbbbb", edgecolor="white", hatch="....", label="bar: onward")],
+        evidence.status_handles() + evidence.grade_handles())
+    lax.legend(handles=handles, loc="center", ncol=ncol, fontsize=7.5, frameon=False, borderaxespad=0.0)
     fig.suptitle("Migration waves: when, which way, and how many", x=0.01, ha="left", fontsize=10,
                  fontweight="bold")
     return fig
