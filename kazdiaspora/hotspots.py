@@ -151,6 +151,41 @@ def labels_over_marks(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
+def marks_cut_by_axes(fig, tol_px: float = 1.0) -> list[str]:
+    """Row ids whose marker stands partly outside its axes (cut by, or drawn over, the axis line: a
+    mark at the very start of an axis reads as part of the axis); empty when none does. A marker
+    wholly outside its axes is not reported here. A flat marker ("_", "|") counts by its line."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for a in _all_artists(fig):
+        if not a.get_visible() or a.axes is None:
+            continue
+        is_line = isinstance(a, Line2D) and a.get_marker() not in (None, "None", "", " ")
+        if not (is_line or isinstance(a, PathCollection)):
+            continue
+        ax = a.axes.get_window_extent(renderer)
+        ids = getattr(a, _ATTR)
+        boxes = _element_boxes(a, renderer)
+        flat = a.get_marker() if is_line and a.get_marker() in ("_", "|") else None
+        half = a.get_markeredgewidth() / 2 * renderer.dpi / 72.0 if flat else 0.0
+        for rid, (x0, y0, x1, y1) in zip([ids] * len(boxes) if isinstance(ids, str) else ids, boxes):
+            if rid is None:
+                continue
+            if flat == "_":
+                y0, y1 = (y0 + y1) / 2 - half, (y0 + y1) / 2 + half
+            elif flat == "|":
+                x0, x1 = (x0 + x1) / 2 - half, (x0 + x1) / 2 + half
+            if x1 < ax.x0 or x0 > ax.x1 or y1 < ax.y0 or y0 > ax.y1:
+                continue
+            if x0 < ax.x0 - tol_px or x1 > ax.x1 + tol_px or y0 < ax.y0 - tol_px or y1 > ax.y1 + tol_px:
+                out.append(rid)
+    return sorted(set(out))
+
+
 def _element_boxes(artist, renderer) -> list[tuple[float, float, float, float]]:
     """Display-space boxes (x0, y0, x1, y1) of each element of ``artist``."""
     from matplotlib.collections import Collection, PathCollection

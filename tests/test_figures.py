@@ -454,6 +454,34 @@ def test_a_key_split_from_its_heading_is_found():
         plt.close(fig)
 
 
+@pytest.mark.parametrize("fid", sorted(figures.load_all()))
+def test_no_mark_of_a_book_figure_is_cut_by_its_axes(fid):
+    """No figure's marker stands across the edge of its panel (kazdiaspora.hotspots.marks_cut_by_axes):
+    the famine's square on the timeline of turning points stood on the axis line at 1930."""
+    from conftest import rendered
+
+    from kazdiaspora import hotspots
+
+    assert hotspots.marks_cut_by_axes(rendered(fid).fig) == [], f"{fid}: a mark is cut by its axes"
+
+
+def test_a_mark_on_the_axis_line_is_found():
+    from kazdiaspora import hotspots
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    try:
+        ax.set_xlim(1930, 2030)
+        ax.set_ylim(0, 10)
+        hotspots.tag(ax.plot([1960], [5], marker="s", ms=8, ls="")[0], "inside")
+        hotspots.tag(ax.plot([2000], [0.1], marker="_", ms=12, mew=2, ls="")[0], "flat, on its line")
+        assert hotspots.marks_cut_by_axes(fig) == []
+        hotspots.tag(ax.plot([1931], [5], marker="s", ms=8, ls="")[0], "famine")
+        hotspots.tag(ax.scatter([1990, 2030], [5, 9.9], s=40), ["ok", "edge"])
+        assert hotspots.marks_cut_by_axes(fig) == ["edge", "famine"]
+    finally:
+        plt.close(fig)
+
+
 def test_a_key_over_the_data_is_found():
     """The check above finds a legend placed over the marks it explains."""
     from kazdiaspora import hotspots

@@ -662,8 +662,10 @@ def _tp_alt(d: pd.DataFrame) -> str:
 def turning_points_timeline(d: pd.DataFrame):
     rows = list(dict.fromkeys(d["row_label"]))
     fig, ax = style.new_figure(0.5 * len(rows) + 1.3, layout="constrained")
-    lo = int(np.floor(d["start"].min() / 10) * 10)
-    hi = int(np.ceil(np.nanmax(np.r_[d["start"].values, d["end"].values]) / 10) * 10)
+    # a decade boundary at least two years beyond the first and last marks: the famine's square
+    # (1931) stood on the axis line when the axis began at 1930
+    lo = int(np.floor((d["start"].min() - 2) / 10) * 10)
+    hi = int(np.ceil((np.nanmax(np.r_[d["start"].values, d["end"].values]) + 2) / 10) * 10)
     seen = set()
     labels = []
     for i, lab in enumerate(rows):

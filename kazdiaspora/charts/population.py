@@ -1028,9 +1028,11 @@ def shares_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
     picks.append(tot[tot["id"] == "derived_sum_official"].iloc[0])
     for r in picks:
         v = r["value"]
-        what = "census sum" if r["derived"] else f"{style.fmt_people(v)} ({_who(r['source_key'], 22).split(' (')[0]})"
+        # the share of all Kazakhs: this total over itself plus Kazakhstan's census count, said as such
+        what, short = (("census sum", "sum") if r["derived"] else
+                       (f"{style.fmt_people(v)} ({_who(r['source_key'], 22).split(' (')[0]})", style.fmt_people(v)))
         add("abroad", f"derived_share_{r['id']}", 100 * v / (v + kaz["value"]), "derived", True, pd.NA,
-            f"Derived: {what} vs KAZ",
+            f"Derived: {what} / ({short} + Kazakhstan)",
             ";".join(sorted(set((r["source_key"] + ";" + kaz["source_key"]).split(";")))),
             f"derived: {r['id']} / ({r['id']} + {kaz['id']})")
     ids = df.set_index("id")
@@ -1066,7 +1068,7 @@ def _derived_val(d: pd.DataFrame, rid: str) -> float:
               f"Top: share of all Kazakhs living outside Kazakhstan. Bottom: share of the diaspora living in China, "
               f"Uzbekistan and Russia. Coloured markers and bars are shares printed by the sources; black diamonds "
               f"are shares we derived from figures in the data (the calculation is in the locator column of the CSV; "
-              f"'KAZ' is Kazakhstan's latest census count). Askhat's 'about one-third' has no number to plot."),
+              f"'Kazakhstan' is its latest census count). Askhat's 'about one-third' has no number to plot."),
           alt=lambda d: (
               f"Two dot charts of percentages. Printed shares abroad lie between "
               f"{d.loc[(d['panel'] == 'abroad') & ~d['derived'], ['value', 'value_low']].min().min():.0f} and "
