@@ -21,6 +21,9 @@ as boxes measured with the figure's renderer. Three tools:
   :func:`place_labels_with_leaders` — the same for a crowded map (the diaspora map in a journal's
   single column): labels may move away from their point, joined to it by a leader line.
 * :func:`spread_labels` — pushes overlapping boxes apart (the scripts map of chapter 4).
+* :func:`spread_1d` and :func:`slots_for_leaders` — a column of labels beside a chart, in data
+  units: slots kept apart, then given to figures of equal value so that their leaders do not
+  cross (the charts of the Kazakhs of Iran and of returnees from Iran).
 
 Rule of precedence: the first label placed wins; later ones move or, where allowed, are left out.
 """
@@ -879,3 +882,63 @@ __all__ = [
     "Box", "FONT_MIN", "LabelPlacer", "OFFSETS", "box_point_distance", "box_polyline_distance", "boxes_overlap",
     "candidate_boxes", "choose_box", "inside", "overlap", "place_labels", "spread_labels",
 ]
+
+
+# ------------------------------------------------------------------ a column of labels on a chart
+
+def spread_1d(values, min_gap: float, lo: float | None = None, hi: float | None = None) -> list[float]:
+    """Move values apart (keeping their order) until neighbours are at least ``min_gap`` apart,
+    staying as close as possible to where they were; optional bounds ``lo``/``hi``.
+    Returns positions in input order. Deterministic."""
+    vals = list(map(float, values))
+    order = sorted(range(len(vals)), key=lambda i: (vals[i], i))
+    pos = [vals[i] for i in order]
+    for _ in range(200):
+        moved = False
+        for j in range(1, len(pos)):
+            gap = pos[j] - pos[j - 1]
+            if gap < min_gap - 1e-9:
+                push = (min_gap - gap) / 2
+                pos[j - 1] -= push
+                pos[j] += push
+                moved = True
+        if lo is not None and pos and pos[0] < lo:
+            shift = lo - pos[0]
+            pos = [p + shift for p in pos]
+        if hi is not None and pos and pos[-1] > hi:
+            shift = pos[-1] - hi
+            pos = [p - shift for p in pos]
+        if not moved:
+            break
+    out = [0.0] * len(vals)
+    for k, i in enumerate(order):
+        out[i] = pos[k]
+    return out
+
+
+def slots_for_leaders(values, xs, slots) -> list[float]:
+    """Give the label slots of figures with the same value (``slots``, from :func:`spread_1d`, in
+    input order) to those figures so that their leader lines neither cross nor run through another
+    figure's marker: the figure nearest the label column (largest ``x``) takes the slot nearest its
+    value, and the farther a figure stands from the column, the farther its slot, above or below.
+    (Otherwise a label could stand level with, and just right of, another figure's marker, and be
+    read as its label.) Figures with a value of their own keep their slots. Returns slots in input
+    order. Deterministic."""
+    vals, xs, out = list(map(float, values)), list(map(float, xs)), list(map(float, slots))
+    for v in sorted(set(vals)):
+        idx = [i for i, w in enumerate(vals) if w == v]
+        if len(idx) < 2:
+            continue
+        near = sorted((out[i] for i in idx), key=lambda s: (abs(s - v), s))  # slots, nearest first
+        above = sorted(s for s in near[1:] if s >= v)
+        below = sorted((s for s in near[1:] if s < v), reverse=True)
+        rows = sorted(idx, key=lambda i: (-xs[i], i))  # nearest the column first
+        out[rows[0]] = near[0]
+        # the rest alternate outwards: the nearer a figure to the column, the nearer its slot
+        rest, k_a, k_b = rows[1:], 0, 0
+        for i in rest:
+            if k_a < len(above) and (k_b >= len(below) or abs(above[k_a] - v) <= abs(below[k_b] - v)):
+                out[i], k_a = above[k_a], k_a + 1
+            else:
+                out[i], k_b = below[k_b], k_b + 1
+    return out

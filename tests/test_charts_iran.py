@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from kazdiaspora import data, figures
+from kazdiaspora import data, figures, labels
 from kazdiaspora.charts import iran as ch
 
 FIG_IDS = sorted(k for k, v in figures.load_all().items() if v.chapter == ch.CHAPTER)
@@ -130,10 +130,10 @@ def test_bound():
 def test_dodge_and_spread():
     assert ch.dodge(["a", "a", "b"], 1.0) == [-0.5, 0.5, 0.0]
     assert ch.dodge([], 1.0) == []
-    ys = ch.spread_1d([5.0, 5.0, 10.0], 2.0)
+    ys = labels.spread_1d([5.0, 5.0, 10.0], 2.0)
     assert ys[0] < ys[1] and min(abs(a - b) for i, a in enumerate(ys) for b in ys[i + 1:]) >= 2.0 - 1e-6
-    assert ch.spread_1d([0.0, 10.0], 1.0) == [0.0, 10.0]
-    lo = ch.spread_1d([0.0, 0.0], 2.0, lo=0.0)
+    assert labels.spread_1d([0.0, 10.0], 1.0) == [0.0, 10.0]
+    lo = labels.spread_1d([0.0, 0.0], 2.0, lo=0.0)
     assert min(lo) >= 0.0 and abs(lo[1] - lo[0]) >= 2.0 - 1e-6
 
 
@@ -150,8 +150,8 @@ def test_equal_figures_take_slots_their_leaders_reach_without_crossing(xs):
     (on the Iran chart a 2010 figure's label stood level with, and just right of, the 2025 figure's
     marker), and no two leaders cross."""
     vals = [5000.0] * len(xs)
-    slots = ch.spread_1d(vals, 1000.0)
-    out = ch.slots_for_leaders(vals, xs, slots)
+    slots = labels.spread_1d(vals, 1000.0)
+    out = labels.slots_for_leaders(vals, xs, slots)
     assert sorted(out) == sorted(slots)  # the same slots, given out again
     nearest = max(range(len(xs)), key=lambda i: xs[i])
     assert abs(out[nearest] - 5000) == min(abs(s - 5000) for s in slots)
@@ -160,7 +160,7 @@ def test_equal_figures_take_slots_their_leaders_reach_without_crossing(xs):
         for j in range(i + 1, len(xs)):
             assert not _cross((xs[i], 5000), (column, out[i]), (xs[j], 5000), (column, out[j])), (xs, out)
     # figures of different values keep their own slots
-    assert ch.slots_for_leaders([1.0, 2.0], [0, 5], [0.5, 2.5]) == [0.5, 2.5]
+    assert labels.slots_for_leaders([1.0, 2.0], [0, 5], [0.5, 2.5]) == [0.5, 2.5]
 
 
 def test_levels_and_gaps():
