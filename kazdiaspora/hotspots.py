@@ -119,55 +119,16 @@ def covered_by_legends(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
-def labels_over_marks(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
-    """``(label's row id, mark's row id)`` for every label that lies on the marker of another row
-    (a label over a neighbour's marker makes the reader take one figure for the other); empty when
-    none does. Labels are the texts tagged with a row (not their leader lines); marks are the
-    markers of tagged lines and scatter points."""
-    from matplotlib.collections import PathCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.text import Text
-
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    labels, marks = [], []
-    for a in _all_artists(fig):
-        if not a.get_visible():
-            continue
-        ids = getattr(a, _ATTR)
-        if isinstance(a, Text):
-            if a.get_text().strip():
-                labels.extend((rid, b) for rid, b in (zip(ids, _element_boxes(a, renderer)) if not isinstance(ids, str)
-                                                      else [(ids, _artist_box(a, renderer))]) if rid and b)
-        elif (isinstance(a, Line2D) and a.get_marker() not in (None, "None", "", " ")) or isinstance(a, PathCollection):
-            boxes = _element_boxes(a, renderer)
-            labels_ids = [ids] * len(boxes) if isinstance(ids, str) else ids
-            marks.extend((rid, b) for rid, b in zip(labels_ids, boxes) if rid and b)
-    out = []
-    for lid, (a0, b0, a1, b1) in labels:
-        for mid, (x0, y0, x1, y1) in marks:
-            if mid != lid and min(a1, x1) - max(a0, x0) > tol_px and min(b1, y1) - max(b0, y0) > tol_px:
-                out.append((lid, mid))
-    return sorted(set(out))
-
-
-def marks_cut_by_axes(fig, tol_px: float = 1.0) -> list[str]:
-    """Row ids whose marker stands partly outside its axes (cut by, or drawn over, the axis line: a
-    mark at the very start of an axis reads as part of the axis); empty when none does. A marker
-    wholly outside its axes is not reported here. A flat marker ("_", "|") counts by its line."""
+def _marker_boxes(fig, renderer):
+    """``(artist, row id, box)`` for every marker of a tagged, visible line or scatter: the marks a
+    label may not cover and a panel's edge may not cut. A flat marker ("_", "|") counts by its line."""
     from matplotlib.collections import PathCollection
     from matplotlib.lines import Line2D
 
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    out = []
     for a in _all_artists(fig):
-        if not a.get_visible() or a.axes is None:
-            continue
         is_line = isinstance(a, Line2D) and a.get_marker() not in (None, "None", "", " ")
-        if not (is_line or isinstance(a, PathCollection)):
+        if not a.get_visible() or not (is_line or isinstance(a, PathCollection)):
             continue
-        ax = a.axes.get_window_extent(renderer)
         ids = getattr(a, _ATTR)
         boxes = _element_boxes(a, renderer)
         flat = a.get_marker() if is_line and a.get_marker() in ("_", "|") else None
@@ -179,10 +140,48 @@ def marks_cut_by_axes(fig, tol_px: float = 1.0) -> list[str]:
                 y0, y1 = (y0 + y1) / 2 - half, (y0 + y1) / 2 + half
             elif flat == "|":
                 x0, x1 = (x0 + x1) / 2 - half, (x0 + x1) / 2 + half
-            if x1 < ax.x0 or x0 > ax.x1 or y1 < ax.y0 or y0 > ax.y1:
-                continue
-            if x0 < ax.x0 - tol_px or x1 > ax.x1 + tol_px or y0 < ax.y0 - tol_px or y1 > ax.y1 + tol_px:
-                out.append(rid)
+            yield a, rid, (x0, y0, x1, y1)
+
+
+def labels_over_marks(fig, tol_px: float = 1.0) -> list[tuple[str, str]]:
+    """``(label's row id, mark's row id)`` for every label that lies on the marker of another row
+    (a label over a neighbour's marker makes the reader take one figure for the other); empty when
+    none does. Labels are the texts tagged with a row (not their leader lines); marks are
+    :func:`_marker_boxes`."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    labels = []
+    for a in _all_artists(fig):
+        if isinstance(a, Text) and a.get_visible() and a.get_text().strip():
+            ids = getattr(a, _ATTR)
+            pairs = [(ids, _artist_box(a, renderer))] if isinstance(ids, str) else zip(ids, _element_boxes(a, renderer))
+            labels.extend((rid, b) for rid, b in pairs if rid and b)
+    marks = [(rid, b) for _, rid, b in _marker_boxes(fig, renderer)]
+    out = []
+    for lid, (a0, b0, a1, b1) in labels:
+        for mid, (x0, y0, x1, y1) in marks:
+            if mid != lid and min(a1, x1) - max(a0, x0) > tol_px and min(b1, y1) - max(b0, y0) > tol_px:
+                out.append((lid, mid))
+    return sorted(set(out))
+
+
+def marks_cut_by_axes(fig, tol_px: float = 1.0) -> list[str]:
+    """Row ids whose marker (:func:`_marker_boxes`) stands partly outside its axes (cut by, or drawn
+    over, the axis line: a mark at the very start of an axis reads as part of the axis); empty when
+    none does. A marker wholly outside its axes is not reported here."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for a, rid, (x0, y0, x1, y1) in _marker_boxes(fig, renderer):
+        if a.axes is None:
+            continue
+        ax = a.axes.get_window_extent(renderer)
+        if x1 < ax.x0 or x0 > ax.x1 or y1 < ax.y0 or y0 > ax.y1:
+            continue
+        if x0 < ax.x0 - tol_px or x1 > ax.x1 + tol_px or y0 < ax.y0 - tol_px or y1 > ax.y1 + tol_px:
+            out.append(rid)
     return sorted(set(out))
 
 

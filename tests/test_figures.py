@@ -126,17 +126,22 @@ def test_a_failure_in_the_forked_copy_is_raised_here():
     assert calls == [os.getpid()]  # the copy's own attempt stayed in the copy
 
 
+def _fail_saving(monkeypatch, failing_fmt: str, exc: Exception) -> None:
+    """Make writing one format of a figure raise ``exc``; the others are written as usual."""
+    real = figures._save_bytes
+
+    def save(fig, fmt, key=None):
+        if fmt == failing_fmt:
+            raise exc
+        return real(fig, fmt, key)
+
+    monkeypatch.setattr(figures, "_save_bytes", save)
+
+
 def test_a_failed_png_leaves_no_forked_copy_behind(demo, tmp_path, monkeypatch):
     """The PDF is being written in a forked copy when the PNG fails: the copy is stopped and
     collected, not left running or as a zombie."""
-    real = figures._save_bytes
-
-    def png_fails(fig, fmt, key=None):
-        if fmt == "png":
-            raise ValueError("Glyph 1234 missing from font")
-        return real(fig, fmt, key)
-
-    monkeypatch.setattr(figures, "_save_bytes", png_fails)
+    _fail_saving(monkeypatch, "png", ValueError("Glyph 1234 missing from font"))
     made, pids = [], []
 
     def forked(fn, _F=figures._Forked):
@@ -155,14 +160,7 @@ def test_a_failed_png_leaves_no_forked_copy_behind(demo, tmp_path, monkeypatch):
 
 
 def test_failed_export_leaves_nothing_half_written(demo, tmp_path, monkeypatch):
-    real = figures._save_bytes
-
-    def broken(fig, fmt, key=None):
-        if fmt == "pdf":
-            raise RuntimeError("disk full")
-        return real(fig, fmt, key)
-
-    monkeypatch.setattr(figures, "_save_bytes", broken)
+    _fail_saving(monkeypatch, "pdf", RuntimeError("disk full"))
     r = figures.render(demo)
     with pytest.raises(RuntimeError, match="disk full"):
         figures.export(r, tmp_path)
